@@ -1,0 +1,40 @@
+# Two commands: `make run` (set up and serve) and `make test` (set up and test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= var
+CORPUS ?= ../shared/corpus
+
+.PHONY: run test install browser bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/ipbot serve --data-dir $(DATA_DIR)
+
+# Debian's chromium for the browser tests (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	    echo "warning: could not install chromium; browser tests will be skipped"; }
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/ipbot bench ingest --corpus $(CORPUS)
+	$(BIN)/ipbot bench query --corpus $(CORPUS)
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^ipbot' > requirements.lock
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache

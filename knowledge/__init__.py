@@ -1,0 +1,17 @@
+"""The knowledge-base layer: vector store, BM25 index and document registry. Imports nothing else of ipbot."""
+from pathlib import Path
+
+from .base import KnowledgeBase
+from .embeddings import EMBEDDING_BACKENDS, Embedder, make_embedder
+from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, UnknownDocument
+from .lexical import tokenize
+from .records import ChunkRecord, DocumentRecord, ScoredChunk
+from .tokens import count_tokens, prepare_tiktoken_cache
+
+STARTER_DIR = Path(__file__).with_name("starter")
+
+__all__ = [
+    "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
+    "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
+    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR",
+]

@@ -1,0 +1,124 @@
+"""The knowledge base: registry + vector store + BM25, changed atomically per document."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import Embedder
+from .errors import EmbeddingModelMismatch, UnknownDocument
+from .lexical import BM25Index, tokenize
+from .records import ChunkRecord, DocumentRecord
+from .registry import Registry
+from .vectors import VectorStore
+
+
+class KnowledgeBase:
+    """What ingest writes into and what the bot reads from.
+
+    The SQLite registry is the source of truth: a vector that is not registered is never
+    returned, so a failed write never shows up half-done, and a document is replaced in a
+    single transaction, so readers see either the old version or the new one.
+    """
+
+    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, collection: str = "ipbot") -> None:
+        self.data_dir = Path(data_dir)
+        self.embedder = embedder
+        self.registry = Registry(self.data_dir / "registry.sqlite3")
+        built_with = self.registry.get_meta("embedding_model")
+        if built_with and built_with != embedder.name:
+            raise EmbeddingModelMismatch(
+                f"the knowledge base in {self.data_dir} was built with embedding model {built_with!r}, "
+                f"but this configuration uses {embedder.name!r}; use another data dir or rebuild it (ipbot kb rebuild)"
+            )
+        self.vectors = VectorStore(self.data_dir / "chroma", chroma_url, collection, embedder)
+        if not built_with:
+            self.registry.set_meta("embedding_model", embedder.name)
+        self._lock = threading.RLock()
+        self._bm25: BM25Index | None = None
+        self._bm25_generation = -1
+
+    def documents(self) -> list[DocumentRecord]:
+        """Registered documents."""
+        return self.registry.documents()
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """One document; raises UnknownDocument with the known ids when absent."""
+        doc = self.registry.document(doc_id) or self.registry.document_by_source(doc_id)
+        if doc is None:
+            known = ", ".join(d.doc_id for d in self.registry.documents()[:20]) or "none"
+            raise UnknownDocument(f"no document {doc_id!r} in the knowledge base; known ids: {known}")
+        return doc
+
+    def chunks(self, doc_id: str | None = None) -> list[ChunkRecord]:
+        """Chunks of one document, or of all."""
+        if doc_id is not None:
+            doc_id = self.document(doc_id).doc_id
+        return self.registry.chunks(doc_id)
+
+    def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None) -> DocumentRecord:
+        """Index a document's chunks, replacing any earlier version atomically."""
+        if embeddings is None:
+            embeddings = self.embedder.embed_passages(texts)
+        previous = self.registry.document(doc.doc_id)
+        doc.version = previous.version + 1 if previous else 1
+        doc.chunk_count = len(texts)
+        doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        ids = [f"{doc.doc_id}@{doc.version}#{i}" for i in range(len(texts))]
+        chunks = [ChunkRecord(cid, doc.doc_id, i, t, {**m, "doc_id": doc.doc_id}) for i, (cid, t, m) in enumerate(zip(ids, texts, metadatas))]
+        tokens = [tokenize(c.metadata.get("index_text") or c.text) for c in chunks]
+        with self._lock:
+            self.vectors.add(ids, embeddings, texts, [c.metadata for c in chunks])
+            try:
+                old_ids = self.registry.replace_document(doc, chunks, tokens)
+            except BaseException:
+                self.vectors.delete(ids)
+                raise
+            self.vectors.delete([i for i in old_ids if i not in set(ids)])
+            if self._bm25 is not None and self._bm25_generation == self.registry.generation() - 1:
+                for cid in old_ids:
+                    self._bm25.remove(cid)
+                for c, t in zip(chunks, tokens):
+                    self._bm25.add(c.chunk_id, t)
+                self._bm25_generation += 1
+        return doc
+
+    def remove_document(self, doc_id: str) -> DocumentRecord:
+        """Delete a document and all its chunks."""
+        doc = self.document(doc_id)
+        with self._lock:
+            old_ids = self.registry.remove_document(doc.doc_id)
+            self.vectors.delete(old_ids)
+            if self._bm25 is not None and self._bm25_generation == self.registry.generation() - 1:
+                for cid in old_ids:
+                    self._bm25.remove(cid)
+                self._bm25_generation += 1
+        return doc
+
+    def bm25(self) -> BM25Index:
+        """The BM25 index, rebuilt from the stored tokens only when another process changed the registry."""
+        with self._lock:
+            gen = self.registry.generation()
+            if self._bm25 is None or gen != self._bm25_generation:
+                index = BM25Index()
+                for cid, toks in self.registry.all_tokens():
+                    index.add(cid, toks)
+                self._bm25, self._bm25_generation = index, gen
+            return self._bm25
+
+    def lexical_search(self, query: str | list[str], k: int = 20) -> list[tuple[str, float]]:
+        """BM25 hits (chunk_id, score) for a query string or its tokens."""
+        tokens = tokenize(query) if isinstance(query, str) else query
+        return self.bm25().search(tokens, k) if tokens else []
+
+    def dense_search(self, query: str, k: int = 20, where: dict | None = None) -> list[tuple[str, float]]:
+        """Embedding hits (chunk_id, cosine similarity) for a query."""
+        if not query.strip():
+            return []
+        return self.vectors.query(self.embedder.embed_query(query), k, where)
+
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
+        """Registered chunks by id; unregistered (stale) ids are absent."""
+        return self.registry.chunks_by_id(chunk_ids)

@@ -1,0 +1,95 @@
+"""The dense side: a Chroma collection, embedded (PersistentClient) or on a server (HttpClient)."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .embeddings import Embedder, chroma_embedding_function, disable_chroma_telemetry
+from .errors import EmbeddingModelMismatch, StoreUnavailable
+
+_BATCH = 256
+
+
+def _chroma_client(chroma_dir: Path, chroma_url: str | None):
+    disable_chroma_telemetry()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if not chroma_url:
+        chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
+    url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+    if not url.hostname:
+        raise StoreUnavailable(f"IPBOT_CHROMA_URL={chroma_url!r} is not a URL like http://127.0.0.1:8000")
+    try:
+        return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000), ssl=url.scheme == "https", settings=settings)
+    except Exception as exc:
+        raise StoreUnavailable(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
+
+
+class VectorStore:
+    """Chunk embeddings in Chroma; the collection records which embedding model built it."""
+
+    def __init__(self, chroma_dir: Path, chroma_url: str | None, collection: str, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.location = chroma_url or str(chroma_dir)
+        client = _chroma_client(chroma_dir, chroma_url)
+        try:
+            self._col = client.get_or_create_collection(
+                name=collection,
+                embedding_function=chroma_embedding_function(embedder),
+                metadata={"hnsw:space": "cosine", "embedding_model": embedder.name},
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot open the Chroma collection {collection!r} at {self.location}: {exc}") from exc
+        built_with = (self._col.metadata or {}).get("embedding_model")
+        if built_with and built_with != embedder.name:
+            raise EmbeddingModelMismatch(
+                f"the vector store at {self.location} was built with embedding model {built_with!r}, "
+                f"but this configuration uses {embedder.name!r}; use another data dir/collection or rebuild it (ipbot kb rebuild)"
+            )
+
+    def count(self) -> int:
+        """Number of vectors in the collection."""
+        return self._col.count()
+
+    def add(self, ids: list[str], embeddings: np.ndarray, texts: list[str], metadatas: list[dict]) -> None:
+        """Write vectors; on failure, remove whatever part was written and re-raise."""
+        try:
+            for i in range(0, len(ids), _BATCH):
+                self._col.upsert(
+                    ids=ids[i : i + _BATCH],
+                    embeddings=embeddings[i : i + _BATCH],
+                    documents=texts[i : i + _BATCH],
+                    metadatas=[_chroma_meta(m) for m in metadatas[i : i + _BATCH]],
+                )
+        except BaseException:
+            self.delete(ids)
+            raise
+
+    def delete(self, ids: list[str]) -> None:
+        """Remove vectors by id (best effort: stale vectors are never returned, the registry filters them)."""
+        try:
+            for i in range(0, len(ids), _BATCH):
+                self._col.delete(ids=ids[i : i + _BATCH])
+        except Exception:
+            pass
+
+    def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine similarity, best first."""
+        n = self.count()
+        if n == 0:
+            return []
+        res = self._col.query(query_embeddings=[embedding], n_results=min(k, n), where=where or None, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def all_ids(self) -> list[str]:
+        """Every id in the collection (for consistency checks)."""
+        return list(self._col.get(include=[])["ids"])
+
+
+def _chroma_meta(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool)) and v is not None}

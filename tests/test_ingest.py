@@ -1,0 +1,107 @@
+"""Indexing into a real embedded Chroma store: idempotent, replacing, atomic, model-checked."""
+from __future__ import annotations
+
+import pytest
+
+from ingest import IngestOptions, ingest_file, ingest_paths
+from knowledge import EmbeddingModelMismatch, KnowledgeBase
+
+
+def _statuses(outcomes):
+    return {o.path.rsplit("/", 1)[-1]: o.status for o in outcomes}
+
+
+def test_ingest_unchanged_and_replaced(kb, docs_dir):
+    first = list(ingest_paths(kb, [docs_dir]))
+    assert _statuses(first) == {"example-law.md": "indexed", "windmill-guide.md": "indexed"}
+    law = kb.document("example-law")
+    assert law.chunk_count == len(kb.chunks("example-law")) == kb.vectors.count() - kb.document("windmill-guide").chunk_count
+    assert law.metadata["doc_type"] == "law" and law.sha256 and law.ingested_at
+
+    again = list(ingest_paths(kb, [docs_dir]))
+    assert _statuses(again) == {"example-law.md": "unchanged", "windmill-guide.md": "unchanged"}
+
+    path = docs_dir / "example-law.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("十二年", "十五年"), encoding="utf-8")
+    outcome = ingest_file(kb, path, IngestOptions())
+    assert outcome.status == "replaced"
+    texts = " ".join(c.text for c in kb.chunks("example-law"))
+    assert "十五年" in texts and "十二年" not in texts
+    assert kb.document("example-law").version == 2
+    assert kb.vectors.count() == sum(d.chunk_count for d in kb.documents())
+
+
+def test_article_metadata_on_chunks(kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir / "example-law.md"]))
+    by_article = {c.metadata.get("article"): c for c in kb.chunks("example-law") if c.metadata.get("kind") == "article"}
+    assert sorted(by_article) == [1, 2, 3, 4, 5, 6]
+    fourth = by_article[4]
+    assert fourth.metadata["article_label"] == "第四条"
+    assert "第二章" in fourth.metadata["chapter"]
+    assert "依照本法第三条的规定" in fourth.text
+    assert fourth.text.startswith("《中华人民共和国示例保护法》")
+
+
+def test_remove_document(kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir]))
+    kb.remove_document("windmill-guide")
+    assert [d.doc_id for d in kb.documents()] == ["example-law"]
+    assert kb.vectors.count() == kb.document("example-law").chunk_count
+    assert all(c.doc_id == "example-law" for c in kb.chunks())
+
+
+def test_a_failed_write_leaves_nothing_behind(kb, docs_dir, monkeypatch):
+    list(ingest_paths(kb, [docs_dir / "windmill-guide.md"]))
+    before = (kb.vectors.count(), [c.chunk_id for c in kb.chunks()])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(kb.registry, "replace_document", broken)
+    outcome = ingest_file(kb, docs_dir / "example-law.md", IngestOptions())
+    assert outcome.status == "failed" and "disk full" in outcome.reason
+    assert (kb.vectors.count(), [c.chunk_id for c in kb.chunks()]) == before
+    assert kb.registry.document("example-law") is None
+
+
+def test_a_failed_replacement_keeps_the_old_version(kb, docs_dir, monkeypatch):
+    path = docs_dir / "example-law.md"
+    list(ingest_paths(kb, [path]))
+    old = [c.text for c in kb.chunks("example-law")]
+    path.write_text(path.read_text(encoding="utf-8") + "\n第七条 新增条文。\n", encoding="utf-8")
+    monkeypatch.setattr(kb.embedder, "embed_passages", lambda texts: (_ for _ in ()).throw(MemoryError()))
+    outcome = ingest_file(kb, path, IngestOptions())
+    assert outcome.status == "failed"
+    assert [c.text for c in kb.chunks("example-law")] == old
+
+
+def test_batch_with_bad_files_indexes_the_good_ones(kb, docs_dir):
+    (docs_dir / "empty.txt").write_bytes(b"")
+    (docs_dir / "notes.xyz").write_text("?")
+    (docs_dir / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    outcomes = list(ingest_paths(kb, [docs_dir, docs_dir / "missing.md"]))
+    st = _statuses(outcomes)
+    assert st["example-law.md"] == st["windmill-guide.md"] == "indexed"
+    assert st["empty.txt"] == st["notes.xyz"] == st["broken.pdf"] == st["missing.md"] == "failed"
+    assert all(o.reason for o in outcomes if o.status == "failed")
+    assert {d.doc_id for d in kb.documents()} == {"example-law", "windmill-guide"}
+
+
+def test_store_refuses_to_mix_embedding_models(tmp_path, embedder, docs_dir):
+    kb = KnowledgeBase(tmp_path / "var", embedder)
+    list(ingest_paths(kb, [docs_dir / "windmill-guide.md"]))
+
+    class Other:
+        name, dim = "another-model/768", 768
+
+    with pytest.raises(EmbeddingModelMismatch, match="another-model"):
+        KnowledgeBase(tmp_path / "var", Other())
+
+
+def test_sidecar_and_option_overrides(kb, docs_dir):
+    (docs_dir / "example-law.md.meta.toml").write_text('status = "repealed"\njurisdiction = "上海市"\n', encoding="utf-8")
+    list(ingest_paths(kb, [docs_dir / "example-law.md"]))
+    meta = kb.chunks("example-law")[0].metadata
+    assert meta["status"] == "repealed" and meta["jurisdiction"] == "上海市"
+    outcome = ingest_file(kb, docs_dir / "windmill-guide.md", IngestOptions(overrides={"doc_type": "nonsense"}))
+    assert outcome.status == "failed" and "guide" in outcome.reason
