@@ -22,8 +22,8 @@ run: install
 
 # Debian's chromium for the browser tests (Playwright never downloads a browser here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
-	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	@{ test -x /usr/bin/chromium && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || \
 	    echo "warning: could not install chromium; browser tests will be skipped"; }
 
 test: install browser

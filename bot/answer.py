@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from knowledge import ScoredChunk
+from prompts import default_prompts
+
 
 @dataclass
 class Citation:
@@ -24,7 +27,13 @@ class Citation:
 
 @dataclass
 class Answer:
-    """An answer ready to show; ``abstained`` when the knowledge base did not cover the question."""
+    """An answer ready to show; ``abstained`` when the knowledge base did not cover the question.
+
+    ``mode`` is 'llm' or 'extractive'; ``fallback`` is a one-line notice when an LLM was configured
+    but its answer could not be used (the extractive answer is shown instead); ``prompt`` names the
+    prompt template and version that produced the answer; ``dropped`` counts generated sentences
+    removed by the citation check.
+    """
 
     answer: str
     citations: list[Citation] = field(default_factory=list)
@@ -33,16 +42,22 @@ class Answer:
     language: str = "zh"
     notice: str = ""
     support: float = 0.0
+    prompt: str = ""
+    fallback: str = ""
+    dropped: int = 0
 
     def to_dict(self) -> dict:
         """The ``ipbot ask --json`` shape."""
         return {
             "answer": self.answer,
-            "citations": [{k: v for k, v in asdict(c).items()} for c in self.citations],
+            "citations": [asdict(c) for c in self.citations],
             "mode": self.mode,
             "abstained": self.abstained,
             "language": self.language,
             "notice": self.notice,
+            "fallback": self.fallback,
+            "prompt": self.prompt,
+            "dropped_sentences": self.dropped,
         }
 
 
@@ -50,7 +65,40 @@ DISCLAIMER = {
     "zh": "以上为一般性信息，不构成法律意见；具体事项请咨询专业人士或主管部门。",
     "en": "This is general information, not legal advice; for your specific case consult a professional or the competent authority.",
 }
-ABSTAIN = {
-    "zh": "知识库中没有找到能回答这个问题的内容，我不作猜测。",
-    "en": "The knowledge base does not cover this question, so I will not guess.",
-}
+SOURCES_HEADING = {"zh": "出处：", "en": "Sources:"}
+
+
+def answer_body(answer: Answer) -> str:
+    """The answer's text without the closing list of sources (and anything after it)."""
+    return answer.answer.split("\n\n" + SOURCES_HEADING[answer.language], 1)[0]
+
+
+def source_label(meta: dict) -> str:
+    """《title》 article (or page) of a chunk, for the list of sources."""
+    parts = [f"《{meta.get('title', '')}》"]
+    if meta.get("article_label"):
+        parts.append(meta["article_label"])
+    elif meta.get("page"):
+        parts.append(f"p.{meta['page']}")
+    return " ".join(parts)
+
+
+def make_citation(n: int, hit: ScoredChunk, quote: str) -> Citation:
+    """A numbered citation of one retrieved chunk."""
+    m = hit.chunk.metadata
+    return Citation(n=n, source=m.get("source", ""), title=m.get("title", ""), article_label=m.get("article_label"),
+                    page=m.get("page"), quote=quote, doc_id=hit.chunk.doc_id, chunk_id=hit.chunk.chunk_id,
+                    breadcrumb=m.get("breadcrumb", ""), chapter=m.get("chapter"), effective_date=m.get("effective_date"),
+                    status=m.get("status"))
+
+
+def sources_footer(labels: list[str], language: str) -> str:
+    """The numbered list of sources closing an answer."""
+    return SOURCES_HEADING[language] + "\n" + "\n".join(f"[{n}] {label}" for n, label in enumerate(labels, 1))
+
+
+def abstention(language: str, human_channel: str, support: float = 0.0, mode: str = "extractive", fallback: str = "") -> Answer:
+    """The answer given when the knowledge base does not cover the question."""
+    prompt = default_prompts().get("abstain", language)
+    return Answer(prompt.render(human_channel=human_channel), [], mode, True, language, DISCLAIMER[language], support,
+                  prompt.ref, fallback)

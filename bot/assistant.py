@@ -1,17 +1,24 @@
 """The bot's front door: search and ask over one knowledge base, configured by Settings."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Iterator
 
-from knowledge import KnowledgeBase, ScoredChunk, make_embedder
+from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
+from prompts import default_prompts
 
-from .answer import Answer
-from .extractive import compose_extractive
+from .answer import Answer, abstention
+from .extractive import compose_extractive, steps_section
+from .generate import check_budget, generate
+from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .query import language_of, normalize_question
+from .relevance import coverage
 from .retrieval import RetrievalParams, Retriever, SearchFilters
 
 if TYPE_CHECKING:
     from ipbot.settings import Settings
+
+log = logging.getLogger("ipbot.assistant")
 
 
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
@@ -21,10 +28,18 @@ def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
 
 
 class Assistant:
-    """Answers questions from the knowledge base, citing what it retrieved."""
+    """Answers questions from the knowledge base, citing what it retrieved.
 
-    def __init__(self, settings: "Settings", kb: KnowledgeBase | None = None) -> None:
+    With an LLM configured (``llm_base_url`` or ``llm_backend``) answers are written by the model and
+    checked against their sources; without one, or when the model fails, they are quoted extractively.
+    """
+
+    def __init__(self, settings: "Settings", kb: KnowledgeBase | None = None, llm: ChatModel | None = None) -> None:
         self.settings = settings
+        self.prompts = default_prompts()
+        self.llm = llm if llm is not None else make_llm(settings)
+        if self.llm is not None:
+            check_budget(self.llm, self.prompts.get("answer", "zh"))
         self.kb = kb or open_knowledge_base(settings)
         self.retriever = Retriever(self.kb, RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight))
 
@@ -39,7 +54,60 @@ class Assistant:
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         """A cited answer, or an abstention pointing to a human service channel."""
         q = normalize_question(question)
-        language = language_of(q)
+        return self.answer(q, self.retriever.search(q, self.settings.top_k, filters))
+
+    def ask_stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+        """Text deltas of the answer as it is written and checked, then the final Answer.
+
+        Show the deltas as they come, then replace them with the final ``Answer.answer``: it differs from
+        the deltas when the model failed midway and the extractive answer is shown instead.
+        Raises InvalidQuestion (before yielding anything) for an empty question.
+        """
+        q = normalize_question(question)
         hits = self.retriever.search(q, self.settings.top_k, filters)
-        return compose_extractive(q, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
-                                  min_support=self.settings.min_support, max_sentences=self.settings.answer_sentences)
+        yield from self.answer_stream(q, hits)
+
+    def answer(self, question: str, hits: list[ScoredChunk], use_llm: bool = True) -> Answer:
+        """The answer to a normalised question from already retrieved passages."""
+        final = None
+        for item in self.answer_stream(question, hits, use_llm, stream=False):
+            final = item
+        return final
+
+    def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True) -> Iterator[str | Answer]:
+        """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it)."""
+        language = language_of(question)
+        cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support)
+        if not cover.covered:
+            yield abstention(language, self.human_channel(language), cover.support)
+            return
+        if self.llm is None or not use_llm:
+            yield self._extractive(question, hits, language, cover)
+            return
+        prompt = self.prompts.get("answer", language)
+        try:
+            for item in generate(self.llm, question, language, hits, prompt=prompt,
+                                 min_overlap=self.settings.citation_min_overlap, stream=stream):
+                if item is None:
+                    declined = abstention(language, self.human_channel(language), cover.support, mode="llm")
+                    declined.prompt = prompt.ref
+                    yield declined
+                elif isinstance(item, Answer):
+                    item.support = cover.support
+                    yield item
+                else:
+                    yield item
+        except LLMError as exc:
+            log.warning("LLM answer not used (%s): %s", type(exc).__name__, exc)
+            yield self._extractive(question, hits, language, cover, exc.notice(language))
+        except Exception as exc:  # a reply we did not foresee must not reach the person as a traceback
+            log.error("LLM answer failed unexpectedly (%s)", type(exc).__name__, exc_info=True)
+            yield self._extractive(question, hits, language, cover, NOTICES["bad_response"][language])
+
+    def _steps_for(self, doc_id: str) -> ChunkRecord | None:
+        return steps_section(self.kb.chunks(doc_id))
+
+    def _extractive(self, question: str, hits: list[ScoredChunk], language: str, cover, fallback: str = "") -> Answer:
+        return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
+                                  cover=cover, max_sentences=self.settings.answer_sentences, steps_for=self._steps_for,
+                                  fallback=fallback)

@@ -1,19 +1,35 @@
-"""Answers without an LLM: the sentences of the retrieved passages that best match the question, each cited."""
+"""Answers without an LLM: the sentences that best answer the question, the legal basis quoted, and next steps
+from a guide — every sentence cited [n], quoted word for word from the passages."""
 from __future__ import annotations
 
 import re
+from typing import Callable
 
-from knowledge import ScoredChunk, tokenize
+from knowledge import ChunkRecord, ScoredChunk, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
-from .answer import ABSTAIN, DISCLAIMER, Answer, Citation
+from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
+from .relevance import Coverage, weighted_coverage
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?|[^\n]+")
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
+_CLAUSE = re.compile(r"[^；;]+[；;]?")
+LONG_SENTENCE = 160
 _EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
+_ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
+MAX_STEPS = 3
+LABELS = {
+    "zh": {"intro": "根据知识库中的规定：", "basis": "依据：", "steps": "下一步："},
+    "en": {"intro": "From the knowledge base:", "basis": "Legal basis: ", "steps": "Next steps:",
+           "original": "From the knowledge base (the quotes are the original Chinese text):", "terms": "Key terms:"},
+}
+StepsLookup = Callable[[str], "ChunkRecord | None"]
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line."""
+    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line; long ones also split at ；."""
     lines = text.split("\n")
     if lines and lines[0].startswith("《"):
         lines = lines[1:]
@@ -23,83 +39,134 @@ def split_sentences(text: str) -> list[str]:
         if not line or line.startswith("|"):
             continue
         for piece in _SENTENCE.findall(line):
-            out.extend(s.strip() for s in _EN_SENTENCE.split(piece) if len(s.strip()) >= 6)
+            parts = _CLAUSE.findall(piece) if len(piece) > LONG_SENTENCE else [piece]
+            for part in parts:
+                out.extend(s.strip() for s in _EN_SENTENCE.split(part) if len(s.strip()) >= 6)
     return out
 
 
-def weighted_coverage(terms: list[str], tokens: set[str], index: BM25Index) -> float:
-    """Share of the query's idf mass present in ``tokens``."""
-    uniq = list(dict.fromkeys(terms))
-    total = sum(index.idf(t) for t in uniq)
-    return sum(index.idf(t) for t in uniq if t in tokens) / total if total else 0.0
+def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
+    label = (hit.chunk.metadata.get("article_label") or "").strip()
+    return bool(label) and sentence.strip("#* ").strip() == label
 
 
-def support_of(question: str, hits: list[ScoredChunk], index: BM25Index, depth: int = 3) -> float:
-    """How well the best of the top passages covers the question's key terms (0–1)."""
+def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int) -> list[tuple[int, str]]:
+    """(hit rank, sentence) of the sentences that cover the question best, best first."""
     terms = tokenize(question)
-    if not terms or not hits:
-        return 0.0
-    return max(weighted_coverage(terms, set(tokenize(h.chunk.text)), index) for h in hits[:depth])
+    candidates: list[tuple[float, int, str]] = []
+    for rank, hit in enumerate(hits[:depth]):
+        boost = 1.0 if hit.ranks.get("article_ref") else 0.0
+        for sentence in split_sentences(hit.chunk.text):
+            if _is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:")):
+                continue
+            cov = weighted_coverage(terms, set(tokenize(sentence)), index)
+            candidates.append((cov + boost + 0.15 / (rank + 1), rank, sentence))
+    candidates.sort(key=lambda c: -c[0])
+    chosen: list[tuple[int, str]] = []
+    for score, rank, sentence in candidates:
+        if score > 0.15 and all(sentence != s for _, s in chosen):
+            chosen.append((rank, sentence))
+            if len(chosen) >= max_sentences:
+                break
+    return chosen
 
 
-def _label(meta: dict) -> str:
-    parts = [f"《{meta.get('title', '')}》"]
-    if meta.get("article_label"):
-        parts.append(meta["article_label"])
-    elif meta.get("page"):
-        parts.append(f"p.{meta['page']}")
-    return " ".join(parts)
+def _cited(sentence: str, n: int) -> str:
+    """A sentence with its marker before the closing punctuation."""
+    m = re.match(r"^(.*?)([。！？!?；;.]*)$", sentence.strip(), re.S)
+    return f"{m.group(1)}[{n}]{m.group(2)}"
 
 
-def make_citation(n: int, hit: ScoredChunk, quote: str) -> Citation:
-    """A numbered citation of one retrieved chunk."""
-    m = hit.chunk.metadata
-    return Citation(n=n, source=m.get("source", ""), title=m.get("title", ""), article_label=m.get("article_label"),
-                    page=m.get("page"), quote=quote, doc_id=hit.chunk.doc_id, chunk_id=hit.chunk.chunk_id,
-                    breadcrumb=m.get("breadcrumb", ""), chapter=m.get("chapter"), effective_date=m.get("effective_date"),
-                    status=m.get("status"))
+def legal_basis(hits: list[ScoredChunk], depth: int) -> int | None:
+    """Rank of the best-ranked passage that is an article of a law or regulation."""
+    return next((r for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")), None)
 
 
-def abstention(language: str, human_channel: str, support: float = 0.0) -> Answer:
-    """The answer given when the knowledge base does not cover the question."""
-    return Answer(f"{ABSTAIN[language]}\n{human_channel}", [], "extractive", True, language, DISCLAIMER[language], support)
+def basis_quote(question: str, hit: ScoredChunk, index: BM25Index, limit: int = 2) -> list[str]:
+    """The article's sentences that cover the question best (at most ``limit``, in article order)."""
+    sentences = [_ARTICLE_HEAD.sub("", s) for s in split_sentences(hit.chunk.text)]
+    sentences = [s for s in sentences if len(s) >= 6]
+    terms = tokenize(question)
+    ranked = sorted(range(len(sentences)), key=lambda i: (-weighted_coverage(terms, set(tokenize(sentences[i])), index), i))
+    return [sentences[i] for i in sorted(ranked[:limit])]
+
+
+def next_steps(chunk: ChunkRecord) -> list[str]:
+    """The first items of a guide's next-steps section."""
+    items = [m.group(1).strip() for line in chunk.text.split("\n") if (m := _LIST_ITEM.match(line))]
+    return [i for i in items if len(i) >= 4][:MAX_STEPS]
+
+
+def steps_section(chunks: list[ChunkRecord]) -> ChunkRecord | None:
+    """The next-steps section (下一步 / 怎么做 / Next steps) among a guide's chunks."""
+    return next((c for c in chunks if c.metadata.get("kind") != "article"
+                 and _STEPS_HEADING.search(c.metadata.get("article_label") or "")), None)
+
+
+def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None) -> tuple[int, ChunkRecord] | None:
+    if steps_for is None:
+        return None
+    for rank, hit in enumerate(hits[:3]):
+        if hit.chunk.metadata.get("kind") != "article":
+            found = steps_for(hit.chunk.doc_id)
+            if found is not None:
+                return rank, found
+    return None
+
+
+class _Numbering:
+    """Citation numbers in order of first use, with the quotes taken from each source."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, tuple[int, ScoredChunk, list[str]]] = {}
+
+    def cite(self, hit: ScoredChunk, quote: str) -> int:
+        n, _, quotes = self.sources.setdefault(hit.chunk.chunk_id, (len(self.sources) + 1, hit, []))
+        if quote and quote not in quotes:
+            quotes.append(quote)
+        return n
+
+    def citations(self) -> list:
+        return [make_citation(n, hit, " ".join(q)) for n, hit, q in self.sources.values()]
+
+    def labels(self) -> list[str]:
+        return [source_label(hit.chunk.metadata) for _, hit, _ in self.sources.values()]
 
 
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
-                       min_support: float, max_sentences: int = 3, depth: int = 5) -> Answer:
-    """Pick the best-matching sentences of the top passages, cite each as [n], or abstain."""
-    support = support_of(question, hits, index)
-    direct = [h for h in hits if h.ranks.get("article_ref")]
-    if not hits or (support < min_support and not direct):
-        return abstention(language, human_channel, support)
-    terms = tokenize(question)
-    candidates: list[tuple[float, int, int, str]] = []
-    for rank, hit in enumerate(hits[:depth]):
-        for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
-            cov = weighted_coverage(terms, set(tokenize(sentence)), index)
-            boost = 1.0 if hit.ranks.get("article_ref") else 0.0
-            candidates.append((cov + boost + 0.15 / (rank + 1), rank, pos, sentence))
-    candidates.sort(key=lambda c: -c[0])
-    chosen, seen = [], set()
-    for score, rank, pos, sentence in candidates:
-        if score <= 0.15 or sentence in seen:
-            continue
-        chosen.append((rank, pos, sentence))
-        seen.add(sentence)
-        if len(chosen) >= max_sentences:
-            break
+                       cover: Coverage, max_sentences: int = 3, depth: int = 5, steps_for: StepsLookup | None = None,
+                       fallback: str = "") -> Answer:
+    """Direct answer, legal basis and next steps quoted from the passages with [n] markers, or an abstention."""
+    if not hits or not cover.covered:
+        return abstention(language, human_channel, cover.support, fallback=fallback)
+    chosen = best_sentences(question, hits, index, max_sentences, depth)
     if not chosen:
-        return abstention(language, human_channel, support)
-    numbers: dict[int, int] = {}
-    quotes: dict[int, list[str]] = {}
-    lines = []
-    for rank, pos, sentence in chosen:
-        n = numbers.setdefault(rank, len(numbers) + 1)
-        quotes.setdefault(rank, []).append(sentence)
-        lines.append(f"{sentence} [{n}]")
-    citations = [make_citation(n, hits[rank], " ".join(quotes[rank])) for rank, n in numbers.items()]
-    intro = "根据知识库中的规定：" if language == "zh" else "From the knowledge base (quotes are the original text):"
-    body = "\n".join(f"- {line}" for line in lines)
-    sources = "\n".join(f"[{c.n}] {_label(hits[r].chunk.metadata)}" for r, c in zip(numbers, citations))
-    text = f"{intro}\n{body}\n\n{'依据' if language == 'zh' else 'Sources'}：\n{sources}" if language == "zh" else f"{intro}\n{body}\n\nSources:\n{sources}"
-    return Answer(text, citations, "extractive", False, language, DISCLAIMER[language], support)
+        return abstention(language, human_channel, cover.support, fallback=fallback)
+    labels, cites = LABELS[language], _Numbering()
+    lines = [f"- {_cited(s, cites.cite(hits[r], s))}" for r, s in chosen]
+    basis = legal_basis(hits, depth)
+    if basis is not None:
+        hit = hits[basis]
+        head = f"{labels['basis']}《{hit.chunk.metadata.get('title', '')}》{hit.chunk.metadata.get('article_label', '')}"
+        if any(r == basis for r, _ in chosen):
+            lines.append(_cited(head, cites.cite(hit, "")) + ("。" if language == "zh" else "."))
+        else:
+            quote = [_cited(s, cites.cite(hit, s)) for s in basis_quote(question, hit, index)]
+            lines.append(f"{head}：{''.join(quote)}" if language == "zh" else f"{head}: {' '.join(quote)}")
+    steps = _steps_chunk(hits, steps_for)
+    if steps is not None:
+        rank, chunk = steps
+        hit = ScoredChunk(chunk, 0.0, {})
+        items = next_steps(chunk)
+        if items:
+            lines.append(labels["steps"])
+            lines += [f"{i}. {_cited(item, cites.cite(hit, item))}" for i, item in enumerate(items, 1)]
+    quoted_text = " ".join(s for _, hit, q in cites.sources.values() for s in q)
+    chinese_quotes = language == "en" and _CJK.search(quoted_text)
+    intro = labels["original"] if chinese_quotes else labels["intro"]
+    text = f"{intro}\n" + "\n".join(lines) + "\n\n" + sources_footer(cites.labels(), language)
+    if chinese_quotes:
+        terms = zh_terms_in(quoted_text)[:8]
+        if terms:
+            text += f"\n\n{labels['terms']} " + "; ".join(f"{zh} = {en}" for zh, en in terms)
+    return Answer(text, cites.citations(), "extractive", False, language, DISCLAIMER[language], cover.support, fallback=fallback)

@@ -41,3 +41,18 @@ def normalize_question(text: object) -> str:
 def language_of(text: str) -> str:
     """'zh' when the text has Chinese characters, else 'en'."""
     return "zh" if _CJK.search(text) else "en"
+
+
+_OPTION = re.compile(r"(?:^|\n|\s)[（(]?([A-H])[)）]?\s*[.．、:：)）]\s*")
+
+
+def split_options(question: str) -> tuple[str, list[str]]:
+    """A multiple-choice question's stem and its options (A. … B. …); no options → (question, [])."""
+    marks = [m for m in _OPTION.finditer(question)]
+    letters = [m.group(1) for m in marks]
+    expected = [chr(ord("A") + i) for i in range(len(letters))]
+    if len(marks) < 2 or letters != expected:
+        return question, []
+    stem = question[: marks[0].start()].strip()
+    options = [question[m.end() : (marks[i + 1].start() if i + 1 < len(marks) else len(question))].strip() for i, m in enumerate(marks)]
+    return stem, [o for o in options if o]

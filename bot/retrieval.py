@@ -1,12 +1,14 @@
 """Hybrid retrieval: dense (embeddings in Chroma) + BM25 (jieba), fused by weighted reciprocal rank,
-with exact article references resolved first."""
+with exact article references resolved first and multiple-choice options searched one by one."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk
+from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh
 
+from .expansion import english_question_terms, legal_terms_for
+from .query import language_of, split_options
 from .references import find_references, title_matches
 
 
@@ -43,6 +45,28 @@ class RetrievalParams:
     candidates: int = 50
 
 
+@dataclass
+class QueryPlan:
+    """The sub-queries one question is searched with."""
+
+    dense: list[str] = field(default_factory=list)
+    lexical: list[str] = field(default_factory=list)
+
+
+def plan_query(question: str) -> QueryPlan:
+    """Sub-queries for both sides: English is translated term by term, colloquial phrasing gets the
+    statute's terms, and a multiple-choice question is also searched option by option."""
+    if language_of(question) == "en":
+        zh = " ".join(en_to_zh(question) + [t for t in english_question_terms(question)])
+        return QueryPlan([question, zh] if zh else [question], [f"{question} {zh}".strip()])
+    extra = legal_terms_for(question)
+    stem, options = split_options(question)
+    if not options:
+        return QueryPlan([question], [f"{question} {extra}".strip()])
+    per_option = [f"{stem} {opt}" for opt in options]
+    return QueryPlan(per_option, [f"{question} {extra}".strip(), *per_option])
+
+
 class Retriever:
     """Searches one knowledge base."""
 
@@ -58,15 +82,27 @@ class Retriever:
         docs = self.kb.documents()
         out: list[ChunkRecord] = []
         for ref in refs:
-            scored = [(title_matches(ref.law, d.title), d) for d in docs]
-            best = max((s for s, _ in scored), default=0)
+            scored = sorted(((title_matches(ref.law, d.title), d) for d in docs), key=lambda sd: -sd[0])
+            best = scored[0][0] if scored else 0.0
             for s, d in scored:
-                if s and s == best:
-                    label_suffix = ref.suffix
-                    out.extend(c for c in self.kb.chunks(d.doc_id)
-                               if c.metadata.get("article") == ref.article
-                               and (label_suffix in (c.metadata.get("article_label") or "")))
+                if not s or s < 0.9 * best:
+                    break
+                found = [c for c in self.kb.chunks(d.doc_id)
+                         if c.metadata.get("article") == ref.article and ref.suffix in (c.metadata.get("article_label") or "")]
+                if found:
+                    out.extend(found)
+                    break
         return out
+
+    def ranked_lists(self, plan: QueryPlan, n: int) -> list[tuple[str, float, list[tuple[str, float]]]]:
+        """(side, weight, hits) for every sub-query of the plan."""
+        p = self.params
+        lists = []
+        if p.dense_weight:
+            lists += [("dense", p.dense_weight / len(plan.dense) ** 0.5, hits) for hits in self.kb.dense_search_many(plan.dense, n)]
+        if p.lexical_weight:
+            lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(q, n)) for q in plan.lexical]
+        return lists
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """The ``k`` best chunks for a (normalised) question, best first."""
@@ -74,14 +110,12 @@ class Retriever:
         n = max(p.candidates, k * 3)
         fused: dict[str, float] = {}
         ranks: dict[str, dict] = {}
-        for name, weight, hits in (
-            ("dense", p.dense_weight, self.kb.dense_search(question, n) if p.dense_weight else []),
-            ("lexical", p.lexical_weight, self.kb.lexical_search(question, n) if p.lexical_weight else []),
-        ):
+        for side, weight, hits in self.ranked_lists(plan_query(question), n):
             for rank, (cid, score) in enumerate(hits):
                 fused[cid] = fused.get(cid, 0.0) + weight / (p.rrf_k + rank + 1)
-                ranks.setdefault(cid, {})[name] = rank + 1
-                ranks[cid][f"{name}_score"] = round(score, 4)
+                info = ranks.setdefault(cid, {})
+                if rank + 1 < info.get(side, 10**9):
+                    info[side], info[f"{side}_score"] = rank + 1, round(score, 4)
         direct = self.article_hits(question)
         top = max(fused.values(), default=0.0) + 1.0
         for i, c in enumerate(direct):

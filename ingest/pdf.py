@@ -7,6 +7,7 @@ Pages are processed one at a time; only their lines are kept until the document 
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -22,9 +23,12 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 from ingest import pdf_ocr
 from ingest.errors import CorruptFile, EmptyDocument, EncryptedFile, TooLarge
 from ingest.model import Block, ParsedDocument
-from ingest.pdf_tables import Char, Table, find_tables, is_cjk, join_lines, read_chars
+from ingest.pdf_tables import PDFIUM_LOCK, Char, Table, find_tables, is_cjk, join_lines, read_chars
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # its repair chatter on broken files; our warnings say what matters
 
 MIN_TEXT_CHARS = 25  # a page with images and fewer characters than this in its text layer is OCR'd
+OUTLINE_PATHS = 200  # a textless page with this many vector paths probably shows text converted to outlines
 ZONE_LINES = 3  # lines at the top and at the bottom of a page that may be running headers/footers
 
 _PAGE_NUMBER = re.compile(
@@ -53,6 +57,8 @@ _BAD_TITLE = re.compile(
 )
 _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|table|图|表)\s*\d", re.IGNORECASE)
 _OCR_OFF = "image-only page; OCR is disabled"
+_OCR_LATE = "image-only page; OCR skipped, time limit reached"
+_OCR_FAILED = "image-only page; OCR failed"
 
 
 @dataclass
@@ -118,9 +124,7 @@ def load_pdf(
     if not blocks:
         if unreadable == n_pages:
             raise CorruptFile("no page of the PDF could be read")
-        if _OCR_OFF in notes:
-            raise EmptyDocument("no extractable text (image-only PDF and OCR is disabled)")
-        raise EmptyDocument("no extractable text (image-only PDF and OCR found nothing)")
+        raise EmptyDocument(_empty_reason(notes, ocr_timeout_s))
     if not title:
         first = next((i for i in pages[0] if isinstance(i, _Line) and _substantial(i.text)), None)
         title = first.text[:200] if first else path.stem
@@ -134,6 +138,17 @@ def load_pdf(
     return ParsedDocument(str(path), title, blocks, "pdf", metadata, warnings)
 
 
+def _empty_reason(notes: dict[str, list[int]], ocr_timeout_s: float) -> str:
+    if _OCR_OFF in notes:
+        return "no extractable text (image-only PDF and OCR is disabled)"
+    if _OCR_LATE in notes:
+        return f"no extractable text (image-only PDF; OCR time limit of {ocr_timeout_s:g} s reached)"
+    failure = next((reason for reason in notes if reason.startswith(_OCR_FAILED)), None)
+    if failure:
+        return f"no extractable text ({failure})"
+    return "no extractable text (image-only PDF and OCR found nothing)"
+
+
 class _Source:
     """The open PDF: pypdfium2 first; pypdf, opened only when needed, for what pdfium cannot read."""
 
@@ -144,13 +159,14 @@ class _Source:
         self._reader: PdfReader | None = None
         self._reader_error = ""
         try:
-            self.doc = pdfium.PdfDocument(str(path), password=password or None)
+            with PDFIUM_LOCK:
+                self.doc = pdfium.PdfDocument(str(path), password=password or None)
         except pdfium.PdfiumError as exc:
             if "password" in str(exc).lower():
                 raise EncryptedFile(_locked_reason(password)) from None
             self.doc_error = _short(exc)
             if self.reader() is None:
-                raise CorruptFile(f"cannot read PDF: {self._reader_error}") from None
+                raise CorruptFile(f"damaged PDF, cannot be opened ({self._reader_error})") from None
 
     def reader(self) -> PdfReader | None:
         """The pypdf reader, opened on first use; None when pypdf cannot read the file."""
@@ -170,18 +186,23 @@ class _Source:
         return self._reader
 
     def page_count(self) -> int:
-        return len(self.doc) if self.doc is not None else len(self._reader.pages)
+        if self.doc is not None:
+            with PDFIUM_LOCK:
+                return len(self.doc)
+        return len(self._reader.pages)
 
     def encrypted(self) -> bool:
         if self.doc is not None:
-            return pdfium_c.FPDF_GetSecurityHandlerRevision(self.doc) != -1
+            with PDFIUM_LOCK:
+                return pdfium_c.FPDF_GetSecurityHandlerRevision(self.doc) != -1
         return bool(self._reader.is_encrypted)
 
     def title(self) -> str:
         """The document-information title when it looks like a real title, else ''."""
         try:
             if self.doc is not None:
-                raw = self.doc.get_metadata_value("Title")
+                with PDFIUM_LOCK:
+                    raw = self.doc.get_metadata_value("Title")
             else:
                 meta = self._reader.metadata
                 raw = str(meta.title or "") if meta is not None else ""
@@ -191,7 +212,8 @@ class _Source:
 
     def close(self) -> None:
         if self.doc is not None:
-            self.doc.close()
+            with PDFIUM_LOCK:
+                self.doc.close()
 
 
 def _locked_reason(password: str) -> str:
@@ -207,39 +229,53 @@ def _short(exc: Exception) -> str:
 
 def _read_page(source: _Source, index: int, ocr: bool, deadline: float, notes: dict) -> tuple[list | None, bool]:
     """One page's lines and tables in reading order (None if unreadable), and whether OCR made them."""
-    page = None
+    items, scan = _page_layers(source, index, ocr, deadline, notes)
+    if scan is None:
+        return items, False
     try:
-        if source.doc is not None:
+        lines = _ocr_lines(*scan)
+    except Exception as exc:  # noqa: BLE001 - OCR failure degrades to a warning
+        _note(notes, f"{_OCR_FAILED} ({_short(exc)})", index)
+        return items, False
+    if not lines:
+        _note(notes, "image-only page; OCR found no text", index)
+        return items, False
+    return lines, True
+
+
+def _page_layers(source: _Source, index: int, ocr: bool, deadline: float, notes: dict):
+    """The page's text-layer items, and its rendered image when it is a scan to OCR (else None)."""
+    if source.doc is None:
+        return _pypdf_page(source, index, notes), None
+    with PDFIUM_LOCK:
+        try:
+            page = source.doc[index]
+        except pdfium.PdfiumError as exc:
+            _note(notes, f"pdfium could not read the page ({_short(exc)}); used pypdf", index)
+            return _pypdf_page(source, index, notes), None
+        try:
             try:
-                page = source.doc[index]
                 items = _pdfium_page(page, notes, index)
             except pdfium.PdfiumError as exc:
                 _note(notes, f"pdfium could not read the page ({_short(exc)}); used pypdf", index)
                 items = _pypdf_page(source, index, notes)
-        else:
-            items = _pypdf_page(source, index, notes)
-        if items is None:
-            return None, False
-        text_chars = sum(len(i.text.replace(" ", "")) for i in items if isinstance(i, _Line))
-        if page is None or any(isinstance(i, Table) for i in items) or not _needs_ocr(page, text_chars):
-            return items, False
-        if not ocr:
-            _note(notes, _OCR_OFF, index)
-            return items, False
-        if time.monotonic() > deadline:
-            _note(notes, "image-only page; OCR skipped, time limit reached", index)
-            return items, False
-        try:
-            lines = _ocr_lines(page)
-        except Exception as exc:  # noqa: BLE001 - OCR failure degrades to a warning
-            _note(notes, f"image-only page; OCR failed ({_short(exc)})", index)
-            return items, False
-        if not lines:
-            _note(notes, "image-only page; OCR found no text", index)
-            return items, False
-        return lines, True
-    finally:
-        if page is not None:
+            if items is None:
+                return None, None
+            text_chars = sum(len(i.text.replace(" ", "")) for i in items if isinstance(i, _Line))
+            if any(isinstance(i, Table) for i in items) or not _needs_ocr(page, text_chars):
+                return items, None
+            if not ocr:
+                _note(notes, _OCR_OFF, index)
+                return items, None
+            if time.monotonic() > deadline:
+                _note(notes, _OCR_LATE, index)
+                return items, None
+            try:
+                return items, pdf_ocr.render(page)
+            except Exception as exc:  # noqa: BLE001 - a page that cannot be rendered is reported, not fatal
+                _note(notes, f"{_OCR_FAILED} ({_short(exc)})", index)
+                return items, None
+        finally:
             page.close()
 
 
@@ -285,16 +321,21 @@ def _page_list(numbers: list[int]) -> str:
 
 
 def _needs_ocr(page: pdfium.PdfPage, text_chars: int) -> bool:
-    """Whether the page looks like a scan: images on it and (almost) no text layer."""
+    """Whether the page looks like a scan: (almost) no text layer, and images, or text drawn as outlines."""
     if text_chars >= 100:
         return False
     w, h = page.get_size()
-    area = 0.0
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+    area, paths = 0.0, 0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=3):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            paths += 1
+            continue
         x0, y0, x1, y1 = obj.get_bounds()
         area += max(0.0, x1 - x0) * max(0.0, y1 - y0)
     coverage = area / max(w * h, 1.0)
-    return coverage >= 0.05 and (text_chars < MIN_TEXT_CHARS or coverage >= 0.6)
+    if text_chars < MIN_TEXT_CHARS:
+        return coverage >= 0.05 or paths >= OUTLINE_PATHS
+    return coverage >= 0.6
 
 
 def _clean(text: str) -> str:
@@ -355,7 +396,7 @@ def _char_lines(chars: list[Char], top: float, tables: list[Table]) -> list:
 
 
 def _estimate_width(text: str) -> float:
-    """Rough width of ``text`` in ems (pypdf gives no glyph widths)."""
+    """Rough width of ``text`` in ems, where the real glyph widths are unknown."""
     return sum(1.0 if is_cjk(c) else 0.3 if c == " " else 0.65 if c.isupper() else 0.5 for c in text)
 
 
@@ -389,9 +430,9 @@ def _fragment_lines(page) -> list[_Line]:
     return lines
 
 
-def _ocr_lines(page: pdfium.PdfPage) -> list[_Line]:
+def _ocr_lines(image, scale: float) -> list[_Line]:
     lines = []
-    for boxes in pdf_ocr.ocr_page(page):
+    for boxes in pdf_ocr.read(image, scale):
         text = _clean(pdf_ocr.line_text(boxes))
         if text:
             height = sorted(b.height for b in boxes)[len(boxes) // 2]
@@ -450,24 +491,36 @@ def _blocks(items: list, page: int) -> list[Block]:
     return blocks
 
 
-def _right_edges(lines: list[_Line]) -> dict[int, float]:
-    """For each line, the usual right edge of nearby lines starting where it starts (its column's width)."""
+def _right_edges(lines: list[_Line]) -> dict[int, tuple[float, bool]]:
+    """For each line, its column's usual right edge (from nearby lines starting where it starts)
+    and whether that column is justified (most lines end at that edge) rather than ragged."""
     out = {}
     for line in lines:
         ends = sorted(o.x1 for o in lines
                       if abs(o.x0 - line.x0) <= 3 * line.size and abs(o.top - line.top) <= 12 * line.size)
-        out[id(line)] = ends[int(0.75 * (len(ends) - 1))] if ends else line.x1
+        right = ends[int(0.75 * (len(ends) - 1))] if ends else line.x1
+        flush = sum(1 for e in ends if e >= right - line.size)
+        out[id(line)] = (right, flush >= 0.7 * len(ends))
     return out
 
 
 def _pitch(lines: list[_Line]) -> float | None:
-    gaps = sorted(b.top - a.top for a, b in zip(lines, lines[1:]) if 0.8 * a.size < b.top - a.top < 3 * a.size)
-    return gaps[len(gaps) // 2] if gaps else None
+    """The page's usual line spacing, in units of the line's size."""
+    ratios = sorted((b.top - a.top) / a.size for a, b in zip(lines, lines[1:])
+                    if 0.8 * a.size < b.top - a.top < 3 * a.size)
+    return ratios[len(ratios) // 2] if ratios else None
 
 
-def _breaks(prev: _Line, line: _Line, right: float, pitch: float | None) -> bool:
-    """Whether ``line`` starts a new paragraph after ``prev``."""
-    short = prev.x1 < right - 1.5 * prev.size
+def _breaks(prev: _Line, line: _Line, edge: tuple[float, bool], pitch: float | None) -> bool:
+    """Whether ``line`` starts a new paragraph after ``prev``.
+
+    ``prev`` is short when it stops clearly before its column's right edge and, in ragged-right
+    text, the first word of ``line`` would have fitted after it: the author broke the line.
+    """
+    right, justified = edge
+    first_word = re.match(r"\S[^\s\u2e80-\u9fff]*", line.text).group()[:20]
+    short = prev.x1 < right - 1.5 * prev.size and (
+        justified or prev.x1 + (_estimate_width(first_word) + 0.5) * line.size < right)
     last = prev.text[-1]
     marker = _MARKER.match(line.text)
     if marker:
@@ -477,7 +530,7 @@ def _breaks(prev: _Line, line: _Line, right: float, pitch: float | None) -> bool
             return True
     if abs(line.size - prev.size) > 0.2 * max(line.size, prev.size):
         return True
-    if pitch and line.top - prev.top > 1.6 * pitch:
+    if pitch and line.top - prev.top > 1.6 * pitch * prev.size:
         return True
     if prev.text.endswith(_SENTENCE_END) and (short or line.x0 > prev.x0 + 0.8 * line.size):
         return True

@@ -10,6 +10,7 @@ import statistics
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pypdfium2 as pdfium
 
 from ingest.pdf_tables import is_cjk
@@ -47,15 +48,22 @@ def engine():
         return _engine
 
 
-def ocr_page(page: pdfium.PdfPage) -> list[list[OcrBox]]:
-    """OCR one page; returns its text lines in reading order, each a left-to-right list of boxes."""
+def render(page: pdfium.PdfPage) -> tuple[np.ndarray, float]:
+    """The page as a BGR (OpenCV-order) array sized for the OCR models, and its pixels per point.
+
+    Call it while holding :data:`ingest.pdf_tables.PDFIUM_LOCK`.
+    """
     w, h = page.get_size()
     scale = min(MAX_SCALE, MAX_SIDE_PX / max(w, h, 1))
-    bitmap = page.render(scale=scale, grayscale=False)
+    bitmap = page.render(scale=scale)
     try:
-        image = bitmap.to_numpy()[:, :, :3].copy()
+        return bitmap.to_numpy()[:, :, :3].copy(), scale
     finally:
         bitmap.close()
+
+
+def read(image: np.ndarray, scale: float) -> list[list[OcrBox]]:
+    """OCR a rendered page; its text lines in reading order, each a left-to-right list of boxes."""
     result, _ = engine()(image)
     boxes = []
     for points, text, _score in result or []:

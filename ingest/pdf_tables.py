@@ -1,9 +1,10 @@
-"""Ruled-table detection on one PDF page with pypdfium2: horizontal rules plus column gutters.
+"""Ruled-table detection on one PDF page with pypdfium2, plus the line-joining rules shared by the PDF loader.
 
-A table is a stack of at least three roughly equal-width horizontal rules (booktabs style or
-a full grid) whose text falls into two or more columns. Columns come from vertical rules
-when the table has them, else from x-ranges that no text line crosses. Rows are the bands
-between rules when the table rules every row, else the text lines.
+A table is a stack of roughly equal-width horizontal rules (three or more, as in booktabs
+or a full grid; two when they enclose a short block) whose text falls into two or more
+columns. Columns come from vertical rules when the table has them, else from x-ranges
+that no text line crosses. Rows are the bands between rules when the table rules every
+row, else the text lines (wrapped cells joined).
 """
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import ctypes
 import math
 import re
 import statistics
+import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-
-
+PDFIUM_LOCK = threading.RLock()  # PDFium is not thread-safe: every pdfium call in the process goes through it
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0002fa1f]")
 
 
@@ -46,7 +47,8 @@ def join_lines(parts: list[str]) -> str:
 
 
 class Char(NamedTuple):
-    """One character of the text layer in PDF user space (y grows upwards)."""
+    """One character of the text layer in PDF user space (y grows upwards); pdfium's soft
+    hyphen (code 2) is stored as "-"."""
 
     ch: str
     x0: float
@@ -83,7 +85,8 @@ class Table:
 
 
 def read_chars(textpage: pdfium.PdfTextPage) -> list[Char]:
-    """All characters of a text page with loose boxes, baselines and font sizes."""
+    """All characters of a text page with loose boxes and baselines; ``size`` is the loose box
+    height, which (unlike pdfium's font size) includes any text-matrix scaling."""
     rect = pdfium_c.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     out = []
@@ -91,10 +94,11 @@ def read_chars(textpage: pdfium.PdfTextPage) -> list[Char]:
         code = pdfium_c.FPDFText_GetUnicode(textpage, i)
         pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect)
         pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
+        height = rect.top - rect.bottom
         out.append(Char(
             "-" if code == 2 else chr(code) if code else "",
             rect.left, rect.right, rect.bottom, rect.top, oy.value,
-            pdfium_c.FPDFText_GetFontSize(textpage, i),
+            height if height > 0 else pdfium_c.FPDFText_GetFontSize(textpage, i),
             bool(pdfium_c.FPDFText_IsGenerated(textpage, i)),
         ))
     return out
@@ -137,14 +141,25 @@ def _stroked_box(obj) -> bool:
 
 def _merge(segs: list[tuple]) -> list[tuple]:
     """Join collinear, touching segments (a grid drawn cell by cell) into whole rules."""
-    out: list[list[float]] = []
-    for a, b, c in sorted(segs, key=lambda s: (round(s[2]), s[0])):
-        last = out[-1] if out else None
-        if last and abs(last[2] - c) <= 1.5 and a <= last[1] + 3:
-            last[1] = max(last[1], b)
+    rows: list[list[tuple]] = []
+    for seg in sorted(segs, key=lambda s: s[2]):
+        if rows and seg[2] - rows[-1][0][2] <= 1.5:
+            rows[-1].append(seg)
         else:
-            out.append([a, b, c])
-    return [tuple(s) for s in out]
+            rows.append([seg])
+    out: list[tuple] = []
+    for row in rows:
+        pos = sum(s[2] for s in row) / len(row)
+        start, end = None, None
+        for a, b, _ in sorted(row):
+            if start is not None and a <= end + 3:
+                end = max(end, b)
+                continue
+            if start is not None:
+                out.append((start, end, pos))
+            start, end = a, b
+        out.append((start, end, pos))
+    return out
 
 
 def _rule_groups(hs: list[tuple], page_h: float) -> list[list[tuple]]:
@@ -220,7 +235,10 @@ def _text(chars: list[Char]) -> str:
 
 
 def find_tables(page: pdfium.PdfPage, chars: list[Char]) -> list[Table]:
-    """Tables on a page, top to bottom, given the page's characters from :func:`read_chars`."""
+    """Tables on a page, top to bottom, given the page's characters from :func:`read_chars`.
+
+    Like every pdfium call, use it while holding :data:`PDFIUM_LOCK`.
+    """
     hs, vs = _segments(page)
     if len(hs) < 2:
         return []

@@ -178,14 +178,26 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question to answer.")] = None,
     as_json: Json = False,
     questions: Annotated[Optional[Path], typer.Option(help="JSONL file of {id, query} lines, answered in one process.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as the LLM writes it (checked sentence by sentence).")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Answer a question with cited sources (or every line of --questions)."""
-    from bot import InvalidQuestion
+    """Answer a question with cited sources (or every line of --questions); uses the LLM when one is configured."""
+    from bot import BotError, InvalidQuestion
 
     if (question is None) == (questions is None):
         fail("give a QUESTION or --questions FILE.jsonl (one of them)")
-    assistant = open_assistant(settings_for(data_dir))
+    if stream and (as_json or questions):
+        fail("--stream prints text for one QUESTION; it cannot be combined with --json or --questions")
+    try:
+        assistant = open_assistant(settings_for(data_dir))
+    except BotError as exc:
+        fail(str(exc))
+    if stream:
+        try:
+            _print_stream(assistant.ask_stream(question))
+        except InvalidQuestion as exc:
+            fail(str(exc))
+        return
     items = _read_jsonl(questions, "query") if questions else [{"id": None, "query": question}]
     for item in items:
         try:
@@ -193,15 +205,36 @@ def ask(
         except InvalidQuestion as exc:
             if not questions:
                 fail(str(exc))
-            out.print(json.dumps({"id": item.get("id"), "error": str(exc)}, ensure_ascii=False))
+            out.print(json.dumps({"id": item.get("id"), "error": str(exc)}, ensure_ascii=False), markup=False)
             continue
         if questions:
-            out.print(json.dumps({"id": item.get("id"), **answer.to_dict()}, ensure_ascii=False))
+            out.print(json.dumps({"id": item.get("id"), **answer.to_dict()}, ensure_ascii=False), markup=False)
         elif as_json:
-            out.print(json.dumps(answer.to_dict(), ensure_ascii=False))
+            out.print(json.dumps(answer.to_dict(), ensure_ascii=False), markup=False)
         else:
-            out.print(answer.answer)
+            if answer.fallback:
+                out.print(f"[yellow]{answer.fallback}[/]")
+            out.print(answer.answer, markup=False)
             out.print(f"\n[dim]{answer.notice}[/]")
+
+
+def _print_stream(items) -> None:
+    """Write deltas as they arrive; when the final answer is not their continuation (the LLM failed midway), print it whole."""
+    printed = ""
+    final = None
+    for item in items:
+        if isinstance(item, str):
+            sys.stdout.write(item)
+            sys.stdout.flush()
+            printed += item
+        else:
+            final = item
+    if final.fallback or not final.answer.startswith(printed):
+        sys.stdout.write(("\n\n" if printed else "") + (f"{final.fallback}\n" if final.fallback else "") + final.answer)
+    else:
+        sys.stdout.write(final.answer[len(printed):])
+    sys.stdout.write(f"\n\n{final.notice}\n")
+    sys.stdout.flush()
 
 
 @app.command()

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible endpoint. Unset: answers are composed extractively, offline.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key of the LLM endpoint (never logged).")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_backend: Literal["none", "openai"] | None = Field(
+        None, description="How answers are written: 'openai' (any OpenAI-compatible endpoint) or 'none' (extractive only). "
+                          "Unset: 'openai' when llm_base_url is set, else 'none'.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the LLM (low keeps answers close to the sources).")
+    llm_context_tokens: int = Field(8192, ge=1024, le=2_000_000, description="Context window of the model in tokens; sources are fitted into it after the prompt and the answer budget.")
+    llm_max_answer_tokens: int = Field(800, ge=64, le=32_000, description="Most tokens the LLM may write in one answer.")
+    llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 429/5xx), with exponential backoff.")
+    llm_retry_backoff_s: float = Field(0.5, ge=0, le=60, description="Delay before the first retry; doubled for each further one.")
+    citation_min_overlap: float = Field(0.5, ge=0, le=1, description="Share of a generated sentence's key terms that its cited sources must contain, else the sentence is dropped.")
     host: str = Field("127.0.0.1", description="Interface the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
 

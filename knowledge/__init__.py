@@ -4,14 +4,16 @@ from pathlib import Path
 from .base import KnowledgeBase
 from .embeddings import EMBEDDING_BACKENDS, Embedder, make_embedder
 from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, UnknownDocument
+from .glossary import en_to_zh, load_glossary, zh_terms_in
 from .lexical import tokenize
 from .records import ChunkRecord, DocumentRecord, ScoredChunk
 from .tokens import count_tokens, prepare_tiktoken_cache
 
 STARTER_DIR = Path(__file__).with_name("starter")
+COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
 
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR",
+    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in",
 ]

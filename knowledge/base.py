@@ -119,6 +119,13 @@ class KnowledgeBase:
             return []
         return self.vectors.query(self.embedder.embed_query(query), k, where)
 
+    def dense_search_many(self, queries: list[str], k: int = 20) -> list[list[tuple[str, float]]]:
+        """Embedding hits for several queries in one store round-trip."""
+        queries = [q for q in queries if q.strip()]
+        if not queries:
+            return []
+        return self.vectors.query_many([self.embedder.embed_query(q) for q in queries], k)
+
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         """Registered chunks by id; unregistered (stale) ids are absent."""
         return self.registry.chunks_by_id(chunk_ids)

@@ -86,6 +86,14 @@ class VectorStore:
         res = self._col.query(query_embeddings=[embedding], n_results=min(k, n), where=where or None, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
+    def query_many(self, embeddings: list[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
+        """Nearest chunk ids for each of several query embeddings."""
+        n = self.count()
+        if n == 0:
+            return [[] for _ in embeddings]
+        res = self._col.query(query_embeddings=list(embeddings), n_results=min(k, n), include=["distances"])
+        return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, ds)] for ids, ds in zip(res["ids"], res["distances"])]
+
     def all_ids(self) -> list[str]:
         """Every id in the collection (for consistency checks)."""
         return list(self._col.get(include=[])["ids"])

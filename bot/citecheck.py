@@ -1,0 +1,259 @@
+"""Checks generated text sentence by sentence against the sources each sentence cites.
+
+A sentence is kept only when it cites at least one existing source, every figure in it
+(第N条, percentages, durations, fees, dates — Chinese numerals normalised) appears in the
+cited sources, and enough of its key terms appear there too. Markers that point to no
+source are removed; the surviving citations are renumbered 1..n in order of first use.
+Works on a stream: ``feed`` returns checked text as soon as a sentence is complete.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from knowledge import en_to_zh, tokenize
+
+from .numerals import Figures, figures_of, normalize_figures
+
+MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*\]|【\s*(\d{1,3})\s*】")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+_TERMINATORS = "。！？!?；;"
+_TRAILING = re.compile(r"^(?P<core>.*?)(?P<punct>[。！？!?；;.:：,，、]*)(?P<space>\s*)$", re.S)
+_OPEN_MARKER = re.compile(r"\[[\d\s,，、]*|【[\d\s]*")
+_ABBREVIATION = re.compile(r"(?:^|\W)(?:art|arts|no|nos|para|paras|e\.g|i\.e|etc|cf|vs|p|pp|\d)$", re.I)
+
+
+def markers_in(sentence: str) -> list[int]:
+    """The source numbers a sentence cites, in order, each once."""
+    out: list[int] = []
+    for m in MARKER.finditer(sentence):
+        for n in re.split(r"\s*[,，、]\s*", m.group(1) or m.group(2)):
+            if int(n) not in out:
+                out.append(int(n))
+    return out
+
+
+def strip_markers(text: str) -> str:
+    """Text without its [n] markers."""
+    return re.sub(r"[ \t]+(?=[。！？!?；;.,，:：])", "", MARKER.sub("", text))
+
+
+def _sentence_end(buffer: str, i: int, final: bool) -> int | None:
+    """Index just past the sentence ending at buffer[i] (with its markers and whitespace); None: not an end; -1: wait for more."""
+    if buffer[i] == ".":
+        nxt = buffer[i + 1] if i + 1 < len(buffer) else ""
+        if (nxt and not nxt.isspace() and nxt not in "[【") or _ABBREVIATION.search(buffer[:i]):
+            return None
+        if not nxt and not final:
+            return -1
+    j = i + 1
+    while j < len(buffer):
+        m = MARKER.match(buffer, j)
+        if m:
+            j = m.end()
+        elif buffer[j] in " \t":
+            j += 1
+        elif buffer[j] in "[【" and not final and _OPEN_MARKER.fullmatch(buffer[j:]):
+            return -1
+        else:
+            break
+    while j < len(buffer) and buffer[j] in " \t\r\n":
+        j += 1
+    return -1 if j == len(buffer) and not final else j
+
+
+def cut_sentences(buffer: str, final: bool = False) -> tuple[list[str], str]:
+    """Complete sentences at the start of ``buffer`` (each with its markers and following whitespace) and the rest."""
+    out: list[str] = []
+    start = i = 0
+    while i < len(buffer):
+        if buffer[i] in _TERMINATORS or buffer[i] in ".\n":
+            end = _sentence_end(buffer, i, final)
+            if end == -1:
+                break
+            if end is not None:
+                out.append(buffer[start:end])
+                start = i = end
+                continue
+        i += 1
+    if final and buffer[start:].strip():
+        out.append(buffer[start:])
+        start = len(buffer)
+    return out, buffer[start:]
+
+
+@dataclass
+class Source:
+    """One numbered source as the model saw it, prepared for checking."""
+
+    text: str
+
+    @functools.cached_property
+    def normalized(self) -> str:
+        return normalize_figures(self.text)
+
+    @functools.cached_property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(tokenize(self.normalized))
+
+    @functools.cached_property
+    def figures(self) -> Figures:
+        return figures_of(self.text)
+
+    @functools.cached_property
+    def chinese(self) -> bool:
+        return bool(_CJK.search(self.text))
+
+
+def _units(sentence: str, chinese_source: bool) -> list[frozenset[str]]:
+    """What must be found in a source: its tokens, or for an English sentence over Chinese text its glossary terms."""
+    normalized = normalize_figures(sentence)
+    if chinese_source and _LATIN.search(sentence) and not _CJK.search(re.sub(r"[（(][^）)]*[）)]", "", sentence)):
+        terms = [frozenset({t}) for t in en_to_zh(sentence)]
+        return terms + [frozenset({t}) for t in tokenize(normalized) if _CJK.search(t)]
+    return [frozenset({t}) for t in dict.fromkeys(tokenize(normalized))]
+
+
+def overlap(sentence: str, sources: list[Source]) -> float:
+    """Share of the sentence's key terms found in the given sources (0 when it has none)."""
+    if not sources:
+        return 0.0
+    units = _units(sentence, any(s.chinese for s in sources))
+    if not units:
+        return 0.0
+    tokens = frozenset().union(*(s.tokens for s in sources))
+    text = "".join(s.normalized for s in sources)
+    found = sum(1 for u in units if u & tokens or any(t in text for t in u if _CJK.search(t)))
+    return found / len(units)
+
+
+@dataclass
+class Verdict:
+    """The outcome for one sentence: kept with the sources that support it, or dropped with the reason."""
+
+    text: str
+    cites: list[int]
+    kept: bool
+    reason: str = ""
+
+
+def _merge(sources: list[Source]) -> Figures:
+    return Figures(frozenset().union(*(s.figures.articles for s in sources)), frozenset().union(*(s.figures.percents for s in sources)),
+                   frozenset().union(*(s.figures.numbers for s in sources)))
+
+
+def check_sentence(sentence: str, sources: list[Source], min_overlap: float) -> Verdict:
+    """Whether the sources a sentence cites support it (figures present, key terms shared)."""
+    body = strip_markers(sentence).strip()
+    cited = [n for n in markers_in(sentence) if 1 <= n <= len(sources)]
+    if not body or not re.search(r"[\w\u3400-\u9fff]", body):
+        return Verdict(body, [], False, "empty")
+    if not cited:
+        return Verdict(body, [], False, "cites no existing source")
+    backing = [n for n in cited if overlap(body, [sources[n - 1]]) >= min_overlap / 2]
+    if not backing:
+        return Verdict(body, [], False, "the cited sources do not share its terms")
+    missing = figures_of(body).missing_from(_merge([sources[n - 1] for n in backing]))
+    if missing:
+        return Verdict(body, [], False, f"figures not in the cited sources: {', '.join(missing)}")
+    if overlap(body, [sources[n - 1] for n in backing]) < min_overlap:
+        return Verdict(body, [], False, "too little of it is in the cited sources")
+    return Verdict(body, backing, True)
+
+
+@dataclass
+class CitationChecker:
+    """Checks text (whole or streamed) against numbered sources and renders it with citations renumbered."""
+
+    sources: list[Source]
+    min_overlap: float = 0.5
+    order: list[int] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    raw: str = ""
+    _buffer: str = ""
+    _shown: str = ""
+    _pending: str = ""
+
+    @classmethod
+    def over(cls, texts: list[str], min_overlap: float = 0.5) -> "CitationChecker":
+        """A checker over source texts numbered 1..n in the given order."""
+        return cls([Source(t) for t in texts], min_overlap)
+
+    @property
+    def text(self) -> str:
+        """The checked text shown so far."""
+        return self._shown
+
+    @property
+    def kept(self) -> list[Verdict]:
+        """Sentences that passed."""
+        return [v for v in self.verdicts if v.kept]
+
+    @property
+    def dropped(self) -> list[Verdict]:
+        """Sentences that were removed, with the reason."""
+        return [v for v in self.verdicts if not v.kept]
+
+    def _render(self, piece: str, verdict: Verdict) -> str:
+        numbers = []
+        for n in verdict.cites:
+            if n not in self.order:
+                self.order.append(n)
+            numbers.append(self.order.index(n) + 1)
+        m = _TRAILING.match(strip_markers(piece))
+        lead = self._pending if self._shown else ""
+        self._pending = _separator(m.group("space"))
+        return lead + m.group("core").rstrip() + "".join(f"[{k}]" for k in numbers) + m.group("punct")
+
+    def _take(self, pieces: list[str]) -> str:
+        out = ""
+        for piece in pieces:
+            verdict = check_sentence(piece, self.sources, self.min_overlap)
+            self.verdicts.append(verdict)
+            if verdict.kept:
+                rendered = self._render(piece, verdict)
+                self._shown += rendered
+                out += rendered
+            else:
+                gap = _separator(piece[len(piece.rstrip()):])
+                self._pending = max(self._pending, gap, key=lambda s: (s.count("\n"), len(s)))
+        return out
+
+    def feed(self, delta: str) -> str:
+        """Add generated text; returns the checked text of the sentences it completed."""
+        self.raw += delta
+        self._buffer += delta
+        pieces, self._buffer = cut_sentences(self._buffer)
+        return self._take(pieces)
+
+    def finish(self) -> str:
+        """Check whatever is left; returns its checked text."""
+        pieces, self._buffer = cut_sentences(self._buffer, final=True)
+        return self._take(pieces)
+
+    def check_all(self, text: str) -> str:
+        """Check a whole text at once; returns the checked text."""
+        self.feed(text)
+        self.finish()
+        return self._shown
+
+
+def _separator(space: str) -> str:
+    newlines = space.count("\n")
+    return "\n\n" if newlines >= 2 else "\n" if newlines else " " if space else ""
+
+
+def verify_citations(body: str, passages: dict[int, str], min_overlap: float = 0.5) -> tuple[int, int]:
+    """(citations that pass, citations shown) when every [n] of an answer body is checked against passage n."""
+    sources = [Source(passages.get(n, "")) for n in range(1, max(passages, default=0) + 1)]
+    passed = shown = 0
+    for piece in cut_sentences(body, final=True)[0]:
+        cited = markers_in(piece)
+        if not cited:
+            continue
+        verdict = check_sentence(piece, sources, min_overlap)
+        shown += len(cited)
+        passed += sum(1 for n in cited if n in verdict.cites)
+    return passed, shown

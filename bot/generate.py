@@ -1,0 +1,79 @@
+"""Answers written by an LLM from numbered sources, checked sentence by sentence before anything is shown."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from knowledge import ScoredChunk, count_tokens, tokenize
+from prompts import Prompt
+
+from .answer import DISCLAIMER, Answer, Citation, make_citation, source_label, sources_footer
+from .citecheck import CitationChecker
+from .context import MIN_SOURCE_TOKENS, Context, build_context
+from .extractive import split_sentences
+from .llm import ChatModel, LLMConfigError, LLMUnverifiable
+
+NO_ANSWER = "NO_ANSWER"
+MESSAGE_OVERHEAD_TOKENS = 8
+SAFETY_TOKENS = 64
+
+
+def source_budget(llm: ChatModel, prompt: Prompt, question: str) -> int:
+    """Tokens left for the sources once the prompt, the question and the answer are accounted for."""
+    empty = prompt.messages(question=question, sources="", count=0, no_answer=NO_ANSWER)
+    used = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in empty)
+    return llm.config.context_tokens - llm.config.max_answer_tokens - used - SAFETY_TOKENS
+
+
+def check_budget(llm: ChatModel, prompt: Prompt) -> None:
+    """LLMConfigError when the context size leaves no room for even one source."""
+    room = source_budget(llm, prompt, "")
+    if room < MIN_SOURCE_TOKENS:
+        c = llm.config
+        raise LLMConfigError(f"llm_context_tokens={c.context_tokens} leaves {room} tokens for sources after the prompt and "
+                             f"llm_max_answer_tokens={c.max_answer_tokens}; raise the first or lower the second")
+
+
+def _quote(hit: ScoredChunk, claims: list[str]) -> str:
+    """The passage sentences closest to the answer sentences that cite it (at most two, in passage order)."""
+    wanted = set(t for c in claims for t in tokenize(c))
+    sentences = split_sentences(hit.chunk.text)
+    scored = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(tokenize(sentences[i]))), i))
+    return " ".join(sentences[i] for i in sorted(scored[:2]))
+
+
+def _citations(ctx: Context, checker: CitationChecker) -> list[Citation]:
+    claims: dict[int, list[str]] = {}
+    for v in checker.kept:
+        for n in v.cites:
+            claims.setdefault(n, []).append(v.text)
+    return [make_citation(k, ctx.hits[n - 1], _quote(ctx.hits[n - 1], claims.get(n, []))) for k, n in enumerate(checker.order, 1)]
+
+
+def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChunk], *, prompt: Prompt, min_overlap: float,
+             stream: bool = True) -> Iterator[str | Answer | None]:
+    """Checked text deltas of the model's answer, then the Answer — or None when the model says the sources do not answer.
+
+    Raises LLMError (the model failed or nothing it wrote is supported) for the caller to fall back on.
+    """
+    ctx = build_context(hits, source_budget(llm, prompt, question), language)
+    messages = prompt.messages(question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER)
+    checker = CitationChecker.over(ctx.source_texts, min_overlap)
+    for delta in llm.stream(messages) if stream else iter([llm.complete(messages)]):
+        shown = checker.feed(delta)
+        if shown:
+            yield shown
+    shown = checker.finish()
+    if shown:
+        yield shown
+    if not checker.kept:
+        if checker.raw.strip().strip("。.").upper() == NO_ANSWER:
+            yield None
+            return
+        raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
+                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
+    footer = "\n\n" + sources_footer([source_label(ctx.hits[n - 1].chunk.metadata) for n in checker.order], language)
+    yield footer
+    dropped = [v for v in checker.dropped if v.reason != "empty"]
+    yield Answer(checker.text + footer, _citations(ctx, checker), "llm", False, language, DISCLAIMER[language], prompt=prompt.ref,
+                 dropped=len(dropped))
+

@@ -1,0 +1,60 @@
+"""Whether the retrieved passages cover a question at all: the signal behind abstention."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from knowledge import ScoredChunk, en_to_zh, tokenize
+from knowledge.lexical import BM25Index
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def key_terms(question: str, index: BM25Index) -> list[list[str]]:
+    """The question's search terms, as alternative groups: an English question's words that some passage contains,
+    and the Chinese glossary terms of its IP phrases (its other English words say nothing about a Chinese corpus)."""
+    terms = list(dict.fromkeys(tokenize(question)))
+    if _CJK.search(question):
+        return [terms]
+    chinese = list(dict.fromkeys(t for zh in en_to_zh(question) for t in tokenize(zh)))
+    return [g for g in ([t for t in terms if not _unseen(t, index)], chinese) if g]
+
+
+def _unseen(term: str, index: BM25Index) -> bool:
+    """No passage contains the term (its idf is the largest possible)."""
+    return index.idf(term) >= math.log(2 * len(index) + 2) - 1e-9
+
+
+def weighted_coverage(terms: list[str], tokens: set[str], index: BM25Index) -> float:
+    """Share of the terms' idf mass present in ``tokens``."""
+    uniq = list(dict.fromkeys(terms))
+    total = sum(index.idf(t) for t in uniq)
+    return sum(index.idf(t) for t in uniq if t in tokens) / total if total else 0.0
+
+
+def support_of(question: str, hits: list[ScoredChunk], index: BM25Index, depth: int = 3) -> float:
+    """How well the best of the top passages covers the question's key terms (0–1)."""
+    groups = key_terms(question, index)
+    if not groups or not hits:
+        return 0.0
+    passages = [set(tokenize(h.chunk.text)) for h in hits[:depth]]
+    return max(weighted_coverage(terms, tokens, index) for terms in groups for tokens in passages)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The abstention decision and the figures behind it."""
+
+    support: float
+    dense: float
+    direct: bool
+    covered: bool
+
+
+def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float) -> Coverage:
+    """Whether the hits cover the question: an article named in it was found, or enough of its key terms are in a top passage."""
+    support = support_of(question, hits, index)
+    dense = max((h.ranks.get("dense_score", 0.0) for h in hits[:3]), default=0.0)
+    direct = any(h.ranks.get("article_ref") for h in hits)
+    return Coverage(support, dense, direct, bool(hits) and (direct or support >= min_support))

@@ -1,0 +1,71 @@
+"""Debian's chromium driven by Playwright (never a downloaded browser), and a served ipbot app."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port, wait_for_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def require_chromium() -> str:
+    """Path of Debian's chromium; fail (in CI) or skip (elsewhere) when it is missing."""
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: make test installs Debian's chromium package")
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    return path
+
+
+@contextmanager
+def browser_page():
+    """A fresh page in headless Debian chromium."""
+    from playwright.sync_api import sync_playwright
+
+    exe = require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            yield page
+        finally:
+            browser.close()
+
+
+@contextmanager
+def served_app(data_dir: Path, env: dict | None = None):
+    """``ipbot serve`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("ipbot")
+    log = open(data_dir.parent / f"serve-{port}.log", "w")
+    proc = subprocess.Popen([str(exe), "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    try:
+        wait_for_port(port, 120, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under tests/artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,165 @@
+"""A scripted OpenAI-compatible server for tests: real HTTP on 127.0.0.1, stdlib only.
+
+``POST /v1/chat/completions`` answers each call with the next scripted behaviour — a reply
+(streamed as server-sent events when the request says ``stream: true``), an HTTP error, a sleep
+past the client's timeout, or a malformed body/stream — and records every request's JSON.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Behaviour:
+    """What the server does for one call."""
+
+    text: str = ""
+    status: int = 200
+    delay: float = 0.0
+    malformed: bool = False
+    chunk_chars: int = 6
+
+
+def reply(text: str) -> Behaviour:
+    """Answer with ``text`` (streamed in small pieces when asked to stream)."""
+    return Behaviour(text=text)
+
+
+def error(status: int = 500) -> Behaviour:
+    """Answer with an HTTP error and an OpenAI-style error body."""
+    return Behaviour(status=status, text=f"scripted error {status}")
+
+
+def slow(seconds: float, text: str = "too late") -> Behaviour:
+    """Sleep before answering (past the client's timeout)."""
+    return Behaviour(text=text, delay=seconds)
+
+
+def malformed(text: str = "开头正常") -> Behaviour:
+    """Start a valid reply, then send broken JSON and hang up (a plain call gets a non-JSON body)."""
+    return Behaviour(text=text, malformed=True)
+
+
+class FakeOpenAI:
+    """The server: ``script`` behaviours are used in order; ``calls`` holds the requests' JSON."""
+
+    def __init__(self) -> None:
+        self.script: deque[Behaviour] = deque()
+        self.calls: list[dict] = []
+        self.headers: list[dict] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL to configure (ends with /v1)."""
+        assert self._server is not None, "start() the server first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def push(self, *behaviours: Behaviour) -> "FakeOpenAI":
+        """Queue behaviours for the next calls."""
+        self.script.extend(behaviours)
+        return self
+
+    def next_behaviour(self) -> Behaviour:
+        """The behaviour for the call being served (HTTP 500 once the script is exhausted)."""
+        return self.script.popleft() if self.script else Behaviour(status=500, text="script exhausted")
+
+    def start(self) -> "FakeOpenAI":
+        """Listen on a free loopback port in a daemon thread."""
+        fake = self
+
+        class Handler(_Handler):
+            server_fake = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeOpenAI":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _chunk(content: str | None, finish: str | None = None) -> dict:
+    delta = {"content": content} if content is not None else {}
+    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()), "model": "fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_fake: FakeOpenAI
+
+    def log_message(self, *args) -> None:
+        return
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send(404, json.dumps({"error": {"message": f"no route {self.path}"}}).encode())
+            return
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        self.server_fake.calls.append(request)
+        self.server_fake.headers.append(dict(self.headers))
+        b = self.server_fake.next_behaviour()
+        try:
+            if b.delay:
+                time.sleep(b.delay)
+            if b.status != 200:
+                self._send(b.status, json.dumps({"error": {"message": b.text, "type": "server_error", "code": b.status}}).encode())
+            elif request.get("stream"):
+                self._stream(b)
+            elif b.malformed:
+                self._send(200, b"<html>502 Bad Gateway</html>{not json")
+            else:
+                body = {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": request.get("model", "fake"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": b.text}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                self._send(200, json.dumps(body, ensure_ascii=False).encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _stream(self, b: Behaviour) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+
+        def event(payload: str) -> None:
+            self.wfile.write(f"data: {payload}\n\n".encode())
+            self.wfile.flush()
+
+        event(json.dumps({**_chunk(None), "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}))
+        pieces = [b.text[i : i + b.chunk_chars] for i in range(0, len(b.text), b.chunk_chars)]
+        if b.malformed:
+            event(json.dumps(_chunk(pieces[0] if pieces else "x"), ensure_ascii=False))
+            event('{"choices": [{"delta": {"content": "断')
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        for piece in pieces:
+            event(json.dumps(_chunk(piece), ensure_ascii=False))
+        event(json.dumps(_chunk(None, "stop")))
+        event("[DONE]")
