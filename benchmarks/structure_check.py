@@ -17,34 +17,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ingest.chunking import chunk_document  # noqa: E402
-from ingest.model import Block, ParsedDocument  # noqa: E402
+from ingest.loaders import load  # noqa: E402
+from ingest.model import ParsedDocument  # noqa: E402
 from ingest.structure import parse_structure  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 DEFAULT_ARTICLES = ROOT.parent / "shared" / "eval" / "articles.jsonl"
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _ARTICLE_LINE = re.compile(r"^第[零〇一二两三四五六七八九十百千\d]+条(之[一二三四五六七八九十]+)?[\s\u3000]")
 _WS = re.compile(r"[\s\u3000]+")
-
-
-def load_markdown(path: Path) -> ParsedDocument:
-    """Load a markdown file the simple way: one Block per non-empty line, ``#`` headings as levels."""
-    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
-    blocks, title = [], ""
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        m = _HEADING.match(line)
-        if m:
-            level, line = len(m.group(1)), m.group(2).strip()
-            if level == 1 and not title:
-                title = line
-            blocks.append(Block(line, level=level))
-        else:
-            blocks.append(Block(line))
-    return ParsedDocument(source=str(path), title=title or path.stem, blocks=blocks, fmt="md")
 
 
 def _nows(text: str | None) -> str:
@@ -115,7 +95,7 @@ def run(corpus: str | Path = DEFAULT_CORPUS, articles: str | Path = DEFAULT_ARTI
                 expected[rec["file"]].append(rec)
     files, started = {}, time.perf_counter()
     for path in sorted(Path(corpus).glob("*.md")):
-        files[path.name] = _check_file(load_markdown(path), expected.get(path.name, []))
+        files[path.name] = _check_file(load(path), expected.get(path.name, []))
     elapsed = time.perf_counter() - started
     keys = ("expected", "found", "number_ok", "chapter_ok", "text_ok", "spanning_chunks", "references_as_headings", "chunks")
     totals = {k: sum(r[k] for r in files.values()) for k in keys}

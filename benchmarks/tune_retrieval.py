@@ -35,6 +35,7 @@ def main() -> None:
     ap.add_argument("--dense", default="0.5,1.0,1.5")
     ap.add_argument("--lexical", default="0.5,1.0,1.5")
     ap.add_argument("--rrf", default="20,60")
+    ap.add_argument("--topic", default="0")
     args = ap.parse_args()
     assistant = Assistant(Settings(data_dir=Path(args.data_dir)))
     articles = load_articles(Path(args.articles))
@@ -52,8 +53,8 @@ def main() -> None:
         return [(side, w * (current.dense_weight if side == "dense" else current.lexical_weight), hits) for side, w, hits in base]
 
     retriever.ranked_lists = cached
-    for dw, lw, rk in itertools.product(*(list(map(float, s.split(","))) for s in (args.dense, args.lexical, args.rrf))):
-        current = RetrievalParams(int(rk), dw, lw)
+    for dw, lw, rk, tw in itertools.product(*(list(map(float, s.split(","))) for s in (args.dense, args.lexical, args.rrf, args.topic))):
+        current = RetrievalParams(int(rk), dw, lw, topic_weight=tw)
         row = []
         for name, qs in sets.items():
             ranks = []
@@ -64,7 +65,7 @@ def main() -> None:
                 ranks.append(first_hit_rank([h.chunk.text for h in hits], gold))
             m = metrics(ranks)
             row.append(f"{name[:18]}: {m['hit@1']:.3f}/{m['hit@5']:.3f}/{m['mrr@10']:.3f}")
-        print(f"dense={dw} lexical={lw} rrf_k={int(rk)} | " + " | ".join(row), flush=True)
+        print(f"dense={dw} lexical={lw} rrf_k={int(rk)} topic={tw} | " + " | ".join(row), flush=True)
 
 
 if __name__ == "__main__":

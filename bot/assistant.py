@@ -5,7 +5,7 @@ import logging
 from typing import TYPE_CHECKING, Iterator
 
 from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
-from prompts import default_prompts
+from prompts import LANGUAGES, default_prompts
 
 from .answer import Answer, abstention
 from .extractive import compose_extractive, steps_section
@@ -39,7 +39,8 @@ class Assistant:
         self.prompts = default_prompts()
         self.llm = llm if llm is not None else make_llm(settings)
         if self.llm is not None:
-            check_budget(self.llm, self.prompts.get("answer", "zh"))
+            for language in LANGUAGES:
+                check_budget(self.llm, self.prompts.get("answer", language))
         self.kb = kb or open_knowledge_base(settings)
         self.retriever = Retriever(self.kb, RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight))
 
@@ -77,7 +78,7 @@ class Assistant:
     def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True) -> Iterator[str | Answer]:
         """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it)."""
         language = language_of(question)
-        cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support)
+        cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support)
         if not cover.covered:
             yield abstention(language, self.human_channel(language), cover.support)
             return

@@ -205,7 +205,9 @@ class CitationChecker:
         m = _TRAILING.match(strip_markers(piece))
         lead = self._pending if self._shown else ""
         self._pending = _separator(m.group("space"))
-        return lead + m.group("core").rstrip() + "".join(f"[{k}]" for k in numbers) + m.group("punct")
+        core = m.group("core").rstrip()
+        gap = " " if core[-1:].isalnum() and not _CJK.search(core) else ""
+        return lead + core + gap + "".join(f"[{k}]" for k in numbers) + m.group("punct")
 
     def _take(self, pieces: list[str]) -> str:
         out = ""

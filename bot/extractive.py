@@ -9,7 +9,7 @@ from knowledge import ChunkRecord, ScoredChunk, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
-from .relevance import Coverage, weighted_coverage
+from .relevance import Coverage, key_terms, weighted_coverage
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
 _CLAUSE = re.compile(r"[^；;]+[；;]?")
@@ -18,8 +18,11 @@ _EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
+_BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
 MAX_STEPS = 3
+MAX_PARTS = 6
+_OPTION = re.compile(r"(?:^|\s)[A-HＡ-Ｈ][.．、:：)）]\s*")
 LABELS = {
     "zh": {"intro": "根据知识库中的规定：", "basis": "依据：", "steps": "下一步："},
     "en": {"intro": "From the knowledge base:", "basis": "Legal basis: ", "steps": "Next steps:",
@@ -35,7 +38,7 @@ def split_sentences(text: str) -> list[str]:
         lines = lines[1:]
     out: list[str] = []
     for line in lines:
-        line = line.strip()
+        line = _ARTICLE_HEAD.sub("", _BULLET.sub("", line.strip()))
         if not line or line.startswith("|"):
             continue
         for piece in _SENTENCE.findall(line):
@@ -50,25 +53,38 @@ def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
     return bool(label) and sentence.strip("#* ").strip() == label
 
 
+def question_parts(question: str) -> list[str]:
+    """The parts to answer one by one: for a pasted multiple-choice question, its stem joined to each option."""
+    pieces = _OPTION.split(question)
+    if len(pieces) < 3:
+        return [question]
+    stem = pieces[0].strip()
+    return [f"{stem} {option.strip()}" for option in pieces[1:] if option.strip()][:MAX_PARTS]
+
+
+def _terms(text: str, index: BM25Index) -> list[str]:
+    return [t for group in key_terms(text, index) for t in group]
+
+
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int) -> list[tuple[int, str]]:
-    """(hit rank, sentence) of the sentences that cover the question best, best first."""
-    terms = tokenize(question)
-    candidates: list[tuple[float, int, str]] = []
+    """(hit rank, sentence) of the sentences that cover the question best, one per part of the question first."""
+    parts = question_parts(question)
+    part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
+    sentences: list[tuple[int, str, set[str]]] = []
     for rank, hit in enumerate(hits[:depth]):
-        boost = 1.0 if hit.ranks.get("article_ref") else 0.0
         for sentence in split_sentences(hit.chunk.text):
-            if _is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:")):
-                continue
-            cov = weighted_coverage(terms, set(tokenize(sentence)), index)
-            candidates.append((cov + boost + 0.15 / (rank + 1), rank, sentence))
-    candidates.sort(key=lambda c: -c[0])
+            if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
+                sentences.append((rank, sentence, set(tokenize(sentence))))
     chosen: list[tuple[int, str]] = []
-    for score, rank, sentence in candidates:
-        if score > 0.15 and all(sentence != s for _, s in chosen):
-            chosen.append((rank, sentence))
-            if len(chosen) >= max_sentences:
-                break
-    return chosen
+    limit = max(max_sentences, min(len(parts), MAX_PARTS))
+    for terms in part_terms:
+        ranked = sorted(((weighted_coverage(terms, toks, index) + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + 0.15 / (r + 1), r, s)
+                         for r, s, toks in sentences), key=lambda c: -c[0])
+        picks = [(r, s) for score, r, s in ranked if score > 0.15 and all(s != c for _, c in chosen)]
+        chosen += picks[: 1 if len(parts) > 1 and terms is not part_terms[-1] else limit - len(chosen)]
+        if len(chosen) >= limit:
+            break
+    return chosen[:limit]
 
 
 def _cited(sentence: str, n: int) -> str:
@@ -84,9 +100,8 @@ def legal_basis(hits: list[ScoredChunk], depth: int) -> int | None:
 
 def basis_quote(question: str, hit: ScoredChunk, index: BM25Index, limit: int = 2) -> list[str]:
     """The article's sentences that cover the question best (at most ``limit``, in article order)."""
-    sentences = [_ARTICLE_HEAD.sub("", s) for s in split_sentences(hit.chunk.text)]
-    sentences = [s for s in sentences if len(s) >= 6]
-    terms = tokenize(question)
+    sentences = split_sentences(hit.chunk.text)
+    terms = _terms(question, index)
     ranked = sorted(range(len(sentences)), key=lambda i: (-weighted_coverage(terms, set(tokenize(sentences[i])), index), i))
     return [sentences[i] for i in sorted(ranked[:limit])]
 
@@ -134,7 +149,7 @@ class _Numbering:
 
 
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
-                       cover: Coverage, max_sentences: int = 3, depth: int = 5, steps_for: StepsLookup | None = None,
+                       cover: Coverage, max_sentences: int = 3, depth: int | None = None, steps_for: StepsLookup | None = None,
                        fallback: str = "") -> Answer:
     """Direct answer, legal basis and next steps quoted from the passages with [n] markers, or an abstention."""
     if not hits or not cover.covered:

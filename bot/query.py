@@ -33,7 +33,7 @@ def normalize_question(text: object) -> str:
     cleaned = _TAG.sub(" ", html.unescape(text))
     cleaned = re.sub(r"\s+", " ", cleaned).strip()[:MAX_QUERY_CHARS]
     if not re.search(r"[\w\u3400-\u9fff]", cleaned):
-        raise InvalidQuestion("the question is empty: type a question about patents, trademarks, copyright or other IP matters")
+        raise InvalidQuestion("the question is empty or has no words to search: type a question about patents, trademarks, copyright or other IP matters")
     converter = _t2s()
     return converter.convert(cleaned) if converter and _CJK.search(cleaned) else cleaned
 
@@ -56,3 +56,35 @@ def split_options(question: str) -> tuple[str, list[str]]:
     stem = question[: marks[0].start()].strip()
     options = [question[m.end() : (marks[i + 1].start() if i + 1 < len(marks) else len(question))].strip() for i, m in enumerate(marks)]
     return stem, [o for o in options if o]
+
+
+_TOPICS_ZH = ["软件著作权", "发明专利", "实用新型", "外观设计", "商业秘密", "集成电路布图设计", "植物新品种", "驰名商标",
+              "注册商标", "著作权", "版权", "专利", "商标", "域名", "软件"]
+_TOPICS_EN = ["software copyright", "invention patent", "utility model", "design patent", "trade secret", "well-known mark",
+              "copyright", "patent", "trademark", "trade mark", "software", "domain name"]
+_FOLLOW_ZH = re.compile(r"^(那如果是|那如果|那么|如果是|换成|要是|那)?\s*(?P<topic>.{1,12}?)\s*(呢|又如何|怎么样|也一样吗|也是吗)?[？?。！!]*$")
+_FOLLOW_EN = re.compile(r"^(and\s+)?(what|how)\s+about\s+(an?\s+|the\s+)?(?P<topic>[\w\s-]{2,30}?)[\s?.!]*$", re.I)
+
+
+def _swap(previous: str, topics: list[str], new: str) -> str | None:
+    for old in topics:
+        if re.search(re.escape(old), previous, re.I):
+            return re.sub(re.escape(old), new, previous, count=1, flags=re.I)
+    return None
+
+
+def rewrite_followup(question: str, history: list[str]) -> str:
+    """Make a follow-up stand alone from the conversation: after "发明专利保护多久？", "那商标呢？" becomes
+    "商标保护多久？" (the topic is carried over). Questions that already stand alone are returned unchanged."""
+    if not history:
+        return question
+    previous = history[-1]
+    q = question.strip()
+    m = _FOLLOW_EN.match(q) if language_of(q) == "en" else _FOLLOW_ZH.match(q)
+    is_follow = m is not None and (language_of(q) == "en" or q.startswith(("那", "换成", "要是", "如果是")) or q.rstrip("？?。").endswith("呢"))
+    if not is_follow:
+        return question
+    topics = _TOPICS_EN if language_of(q) == "en" else _TOPICS_ZH
+    named = next((t for t in topics if t in m.group("topic").lower()), None)
+    swapped = _swap(previous, topics, named) if named else None
+    return swapped if swapped else f"{previous} {question}"

@@ -52,9 +52,10 @@ class Coverage:
     covered: bool
 
 
-def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float) -> Coverage:
-    """Whether the hits cover the question: an article named in it was found, or enough of its key terms are in a top passage."""
+def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float, min_dense: float = 1.0) -> Coverage:
+    """Whether the hits cover the question: an article named in it was found, a top passage holds enough of its key
+    terms (``min_support``), or a top passage is semantically close to it (cosine ≥ ``min_dense``)."""
     support = support_of(question, hits, index)
     dense = max((h.ranks.get("dense_score", 0.0) for h in hits[:3]), default=0.0)
     direct = any(h.ranks.get("article_ref") for h in hits)
-    return Coverage(support, dense, direct, bool(hits) and (direct or support >= min_support))
+    return Coverage(support, dense, direct, bool(hits) and (direct or support >= min_support or dense >= min_dense))

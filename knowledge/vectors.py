@@ -94,6 +94,14 @@ class VectorStore:
         res = self._col.query(query_embeddings=list(embeddings), n_results=min(k, n), include=["distances"])
         return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, ds)] for ids, ds in zip(res["ids"], res["distances"])]
 
+    def get_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored embeddings by id (missing ids are absent)."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), _BATCH):
+            res = self._col.get(ids=ids[i : i + _BATCH], include=["embeddings"])
+            out.update({cid: np.asarray(e, dtype=np.float32) for cid, e in zip(res["ids"], res["embeddings"])})
+        return out
+
     def all_ids(self) -> list[str]:
         """Every id in the collection (for consistency checks)."""
         return list(self._col.get(include=[])["ids"])

@@ -16,6 +16,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def require_chromium() -> str:
@@ -63,9 +64,32 @@ def served_app(data_dir: Path, env: dict | None = None):
         log.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot under tests/artifacts/."""
+def screenshot(page, name: str, publish: bool = False) -> Path:
+    """Save a full-page screenshot under tests/artifacts/; ``publish`` also copies it, palette-compressed, to docs/screenshots/."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if publish:
+        from PIL import Image
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with Image.open(path) as image:
+            image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(SCREENSHOTS / f"{name}.png", optimize=True)
     return path
+
+
+def add_user(data_dir: Path, name: str, role: str, password: str) -> None:
+    """Create an account with ``ipbot users add`` (password on stdin)."""
+    exe = Path(sys.executable).with_name("ipbot")
+    done = subprocess.run([str(exe), "users", "add", name, "--role", role, "--password-stdin", "--data-dir", str(data_dir)],
+                          input=password + "\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def log_in(page, base_url: str, name: str, password: str, next_path: str = "") -> None:
+    """Fill the /login form and wait for the page it leads to."""
+    page.goto(f"{base_url}/login" + (f"?next={next_path}" if next_path else ""))
+    page.fill("#username", name)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login")

@@ -6,27 +6,33 @@ past the client's timeout, or a malformed body/stream — and records every requ
 """
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable, Union
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+Text = Union[str, Callable[[dict], str]]
 
 
 @dataclass
 class Behaviour:
-    """What the server does for one call."""
+    """What the server does for one call; ``text`` may be a function of the request's JSON."""
 
-    text: str = ""
+    text: Text = ""
     status: int = 200
     delay: float = 0.0
     malformed: bool = False
     chunk_chars: int = 6
 
 
-def reply(text: str) -> Behaviour:
-    """Answer with ``text`` (streamed in small pieces when asked to stream)."""
+def reply(text: Text) -> Behaviour:
+    """Answer with ``text``, or with ``text(request)`` (streamed in small pieces when asked to stream)."""
     return Behaviour(text=text)
 
 
@@ -45,10 +51,22 @@ def malformed(text: str = "开头正常") -> Behaviour:
     return Behaviour(text=text, malformed=True)
 
 
+def parrot(request: dict) -> str:
+    """A stand-in model: the first sentence of each of the first three sources, cited, plus one sentence with a fee
+    no source states and one marker to a source that does not exist (both must be removed by the citation check)."""
+    user = request["messages"][-1]["content"]
+    out = []
+    for m in list(re.finditer(r"<source id=(\d+)>\n[^\n]*\n(.*?)\n</source>", user, re.S))[:3]:
+        first = re.split(r"(?<=[。！？!?；;])", m.group(2).strip(), maxsplit=1)[0].strip()
+        out.append(f"{first.rstrip('。；;')}[{m.group(1)}]。")
+    return "".join(out) + "年费为每年九百九十九元[1]。详见其他规定[99]。" if out else "NO_ANSWER"
+
+
 class FakeOpenAI:
     """The server: ``script`` behaviours are used in order; ``calls`` holds the requests' JSON."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: Behaviour | None = None) -> None:
+        self.default = default
         self.script: deque[Behaviour] = deque()
         self.calls: list[dict] = []
         self.headers: list[dict] = []
@@ -67,17 +85,19 @@ class FakeOpenAI:
         return self
 
     def next_behaviour(self) -> Behaviour:
-        """The behaviour for the call being served (HTTP 500 once the script is exhausted)."""
-        return self.script.popleft() if self.script else Behaviour(status=500, text="script exhausted")
+        """The behaviour for the call being served: the next scripted one, else the default, else HTTP 500."""
+        if self.script:
+            return self.script.popleft()
+        return self.default or Behaviour(status=500, text="script exhausted")
 
-    def start(self) -> "FakeOpenAI":
-        """Listen on a free loopback port in a daemon thread."""
+    def start(self, port: int = 0) -> "FakeOpenAI":
+        """Listen on a loopback port (a free one by default) in a daemon thread."""
         fake = self
 
         class Handler(_Handler):
             server_fake = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -124,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.server_fake.calls.append(request)
         self.server_fake.headers.append(dict(self.headers))
         b = self.server_fake.next_behaviour()
+        if callable(b.text):
+            b = Behaviour(b.text(request), b.status, b.delay, b.malformed, b.chunk_chars)
         try:
             if b.delay:
                 time.sleep(b.delay)
@@ -163,3 +185,20 @@ class _Handler(BaseHTTPRequestHandler):
             event(json.dumps(_chunk(piece), ensure_ascii=False))
         event(json.dumps(_chunk(None, "stop")))
         event("[DONE]")
+
+
+def main() -> None:
+    """Serve the parrot model on a fixed port until interrupted: ``python tests/fake_openai.py --port 8011``."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8011)
+    port = parser.parse_args().port
+    server = FakeOpenAI(default=reply(parrot)).start(port)
+    print(f"scripted OpenAI-compatible server (parrot) on {server.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -27,7 +27,9 @@ def test_ingest_reports_each_file_and_fails_softly(tmp_path, docs_dir):
     lines = res.stdout.strip().splitlines()
     assert any(line.startswith("indexed:") and "example-law.md" in line for line in lines)
     assert any(line.startswith("failed:") and "zero.md" in line and "empty" in line for line in lines)
-    assert any(line.startswith("failed:") and "sheet.xlsx" in line and "unsupported" in line for line in lines)
+    assert any(line.startswith("skipped:") and "sheet.xlsx" in line and "unsupported" in line for line in lines)
+    explicit = run_cli("ingest", str(docs_dir / "sheet.xlsx"), "--data-dir", str(data))
+    assert explicit.returncode == 1 and "failed:" in explicit.stdout and "supported:" in explicit.stdout
     assert any(line.startswith("failed:") and "scan.pdf" in line for line in lines)
     assert "Traceback" not in res.stderr
     listed = run_cli("kb", "list", "--json", "--data-dir", str(data))

@@ -82,7 +82,8 @@ def test_batch_with_bad_files_indexes_the_good_ones(kb, docs_dir):
     outcomes = list(ingest_paths(kb, [docs_dir, docs_dir / "missing.md"]))
     st = _statuses(outcomes)
     assert st["example-law.md"] == st["windmill-guide.md"] == "indexed"
-    assert st["empty.txt"] == st["notes.xyz"] == st["broken.pdf"] == st["missing.md"] == "failed"
+    assert st["empty.txt"] == st["broken.pdf"] == st["missing.md"] == "failed"
+    assert st["notes.xyz"] == "skipped"
     assert all(o.reason for o in outcomes if o.status == "failed")
     assert {d.doc_id for d in kb.documents()} == {"example-law", "windmill-guide"}
 
@@ -105,3 +106,16 @@ def test_sidecar_and_option_overrides(kb, docs_dir):
     assert meta["status"] == "repealed" and meta["jurisdiction"] == "上海市"
     outcome = ingest_file(kb, docs_dir / "windmill-guide.md", IngestOptions(overrides={"doc_type": "nonsense"}))
     assert outcome.status == "failed" and "guide" in outcome.reason
+
+
+def test_reindexing_reuses_embeddings_of_unchanged_passages(kb, docs_dir, monkeypatch):
+    path = docs_dir / "example-law.md"
+    list(ingest_paths(kb, [path]))
+    embedded: list[str] = []
+    real = kb.embedder.embed_passages
+    monkeypatch.setattr(kb.embedder, "embed_passages", lambda texts: (embedded.extend(texts), real(texts))[1])
+    path.write_text(path.read_text(encoding="utf-8").replace("三百元", "四百元"), encoding="utf-8")
+    assert ingest_file(kb, path, IngestOptions()).status == "replaced"
+    assert embedded and all("四百元" in t for t in embedded)
+    hits = kb.dense_search("示例权的期限为十二年", 1)
+    assert kb.get_chunks([hits[0][0]])[hits[0][0]].metadata["article"] == 3

@@ -1,18 +1,41 @@
-"""The public chat in a real browser: a cited answer streams in; markup in questions stays text."""
+"""The public chat in a real browser: a cited answer streams in and its citations open the passages;
+the interface switches to English; feedback is recorded; markup in questions stays text."""
 from __future__ import annotations
 
 import pytest
 
 from browser import browser_page, screenshot, served_app
-from conftest import run_cli
+from conftest import FAKE_LAW, GUIDE, run_cli
+
+pytestmark = pytest.mark.slow
+
+ENGLISH_GUIDE = """# Blue Windmill Right Guide
+
+> type: guide | jurisdiction: national | status: current
+
+## How long the right lasts
+
+The blue windmill right lasts twelve years, counted from the filing date (basis: Example Protection Law, Article 3).
+"""
 
 
-@pytest.fixture
-def app_url(tmp_path, docs_dir):
-    data = tmp_path / "ui-var"
-    assert run_cli("ingest", str(docs_dir), "--data-dir", str(data)).returncode == 0
-    with served_app(data) as url:
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui-chat")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
+    (docs / "windmill-guide.md").write_text(GUIDE, encoding="utf-8")
+    (docs / "windmill-guide.en.md").write_text(ENGLISH_GUIDE, encoding="utf-8")
+    data = root / "var"
+    assert run_cli("ingest", str(docs), "--data-dir", str(data)).returncode == 0
+    with served_app(data, {"IPBOT_CHAT_RATE_LIMIT": "60"}) as url:
         yield url
+
+
+def ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
 
 
 def test_chat_answers_with_citations(app_url):
@@ -20,8 +43,7 @@ def test_chat_answers_with_citations(app_url):
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(app_url)
-        page.locator("#question textarea").fill("小型企业的示例权年费可以减缴多少？")
-        page.locator("#send").click()
+        ask(page, "小型企业的示例权年费可以减缴多少？")
         chat = page.locator("#chat")
         chat.get_by_text("百分之八十五", exact=False).first.wait_for(timeout=60_000)
         page.get_by_text("以上为一般性信息", exact=False).first.wait_for(timeout=60_000)
@@ -29,11 +51,64 @@ def test_chat_answers_with_citations(app_url):
         sources = page.locator("#sources")
         sources.get_by_text("示例", exact=False).first.wait_for(timeout=30_000)
         assert "[1]" in sources.inner_text()
-        screenshot(page, "chat")
+        assert page.locator("#src-1").get_attribute("open") is not None
+        assert "施行日期" in sources.inner_text() and "2021-03-01" in sources.inner_text() and "现行有效" in sources.inner_text()
 
-        page.locator("#question textarea").fill('<script>alert("x")</script><img src=x onerror=alert(2)> 示例权期限')
-        page.locator("#send").click()
+        chat.locator("a[href$='#src-2']").first.click()
+        page.wait_for_function("document.getElementById('src-2').open && !document.getElementById('src-1').open")
+        assert "《" in page.locator("#src-2 blockquote").inner_text()
+        assert page.url.rstrip("/") == app_url
+        page.get_by_text("人工服务", exact=False).first.wait_for()
+        assert "12330" in page.locator("#notice").inner_text()
+        screenshot(page, "chat", publish=True)
+        assert dialogs == []
+
+
+def test_feedback_is_recorded(app_url):
+    with browser_page() as page:
+        page.goto(app_url)
+        page.locator("#thumbs-up").click()
+        page.locator("#feedback-status").get_by_text("请先提问", exact=False).wait_for(timeout=30_000)
+        ask(page, "示例权的期限是多少年？")
+        page.locator("#chat").get_by_text("十二年", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#sources details").first.wait_for(timeout=30_000)
+        page.locator("#feedback-comment textarea").fill("想知道怎么续期")
+        page.locator("#thumbs-down").click()
+        page.locator("#feedback-status").get_by_text("谢谢您的反馈", exact=False).wait_for(timeout=30_000)
+        assert page.locator("#feedback-comment textarea").input_value() == ""
+
+
+def test_interface_switches_to_english(app_url):
+    with browser_page() as page:
+        page.goto(app_url)
+        assert page.locator("#send").inner_text().strip() == "发送"
+        page.locator("#lang").get_by_text("English").click()
+        page.locator("#send").get_by_text("Send").wait_for(timeout=30_000)
+        assert page.locator("#question textarea").get_attribute("placeholder").startswith("Type your question")
+        assert "not legal advice" in page.locator("#notice").inner_text()
+        page.get_by_text("Commercialization", exact=True).wait_for()
+        page.get_by_role("button", name="How long does a Chinese invention patent last?").wait_for()
+        ask(page, "How long does the blue windmill right last?")
+        page.locator("#chat").get_by_text("twelve years", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#sources").get_by_text("Sources", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#src-1").get_by_text("Where", exact=True).wait_for(timeout=30_000)
+        assert "in force" in page.locator("#src-1").inner_text()
+        screenshot(page, "chat-english", publish=True)
+        page.locator("#lang").get_by_text("中文").click()
+        page.locator("#send").get_by_text("发送").wait_for(timeout=30_000)
+        assert "位置" in page.locator("#src-1").inner_text() and "现行有效" in page.locator("#src-1").inner_text()
+
+
+def test_markup_in_questions_stays_text(app_url):
+    with browser_page() as page:
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(app_url)
+        ask(page, '<script>alert("x")</script><img src=x onerror=alert(2)> 示例权期限')
+        chat = page.locator("#chat")
         chat.get_by_text("<script>", exact=False).first.wait_for(timeout=60_000)
+        chat.get_by_text("<img src=x onerror=alert(2)>", exact=False).first.wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         assert dialogs == []
         assert page.locator("#chat img[src='x']").count() == 0
+        assert page.locator("#chat script").count() == 0

@@ -1,4 +1,5 @@
-"""The Gradio web app. Talks only to ``bot``'s public API."""
-from .app import build_app
+"""The web app (Gradio on FastAPI): public chat, staff desk, knowledge console. Talks only to ``bot``'s public API."""
+from .chat import build_chat
+from .server import build_server
 
-__all__ = ["build_app"]
+__all__ = ["build_chat", "build_server"]

@@ -1,0 +1,88 @@
+"""The app database (SQLite in the data dir): accounts, sessions, conversations, feedback, drafts, gaps, audit log."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+APP_DB_NAME = "app.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exchanges (
+    id INTEGER PRIMARY KEY, session TEXT NOT NULL DEFAULT '', question TEXT NOT NULL,
+    answer TEXT NOT NULL, citations TEXT NOT NULL DEFAULT '[]', abstained INTEGER NOT NULL DEFAULT 0,
+    support REAL NOT NULL DEFAULT 0, mode TEXT NOT NULL DEFAULT '', language TEXT NOT NULL DEFAULT 'zh',
+    created_at TEXT NOT NULL, gap_group INTEGER REFERENCES gap_groups(id));
+CREATE TABLE IF NOT EXISTS feedback (
+    exchange_id INTEGER PRIMARY KEY REFERENCES exchanges(id) ON DELETE CASCADE, rating INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY, question TEXT NOT NULL, facts TEXT NOT NULL DEFAULT '{}', body TEXT NOT NULL,
+    citations TEXT NOT NULL DEFAULT '[]', language TEXT NOT NULL DEFAULT 'zh', author TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gap_groups (
+    id INTEGER PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, faq_doc_id TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT NOT NULL, resolved_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS exchanges_gap ON exchanges(gap_group, created_at);
+"""
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class AppDB:
+    """One SQLite file; a connection per thread (Gradio runs handlers in a thread pool)."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+        return db
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        """Rows of a SELECT."""
+        return self._db().execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
+        """The first row of a SELECT, or None."""
+        return self._db().execute(sql, params).fetchone()
+
+    @contextmanager
+    def tx(self):
+        """A write transaction; rolled back when the block raises."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
+def open_app_db(data_dir: Path) -> AppDB:
+    """The app database of a data dir (created when missing)."""
+    return AppDB(Path(data_dir) / APP_DB_NAME)

@@ -1,0 +1,191 @@
+"""The knowledge console's operations: list, inspect, upload, replace, retire and delete documents, hit-test questions.
+Every change is written to the audit log."""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from ingest import SUPPORTED, FileOutcome, IngestError, IngestOptions, ingest_file, load
+from ingest.docmeta import DOC_TYPES, STATUSES, extract_metadata, read_sidecar, validate_overrides
+from knowledge import ChunkRecord, ScoredChunk
+
+from .audit import AuditLog
+from .errors import BotError
+from .retrieval import SearchFilters
+
+METADATA_FIELDS = ("doc_type", "jurisdiction", "effective_date", "status")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ConsoleError(BotError):
+    """A knowledge-console operation was refused; the message says why."""
+
+
+@dataclass
+class DocumentRow:
+    """One line of the console's document list."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    jurisdiction: str
+    effective_date: str
+    status: str
+    chunks: int
+    version: int
+    ingested_at: str
+    source: str
+
+
+def check_metadata(meta: dict) -> dict:
+    """The non-empty metadata fields, checked (type, status, YYYY-MM-DD date); ConsoleError names a bad value."""
+    clean = {k: str(v).strip() for k, v in meta.items() if k in METADATA_FIELDS and v is not None and str(v).strip()}
+    if "effective_date" in clean:
+        if not _DATE.match(clean["effective_date"]):
+            raise ConsoleError(f"effective date {clean['effective_date']!r} is not a date like 2024-01-31")
+        try:
+            date.fromisoformat(clean["effective_date"])
+        except ValueError as exc:
+            raise ConsoleError(f"effective date {clean['effective_date']!r}: {exc}") from exc
+    try:
+        return validate_overrides(clean, "metadata")
+    except IngestError as exc:
+        raise ConsoleError(str(exc)) from exc
+
+
+def safe_filename(name: str) -> str:
+    """A file name without directories or characters that are unsafe on disk (letters of any script kept)."""
+    base = Path(name).name
+    stem, dot, ext = base.rpartition(".")
+    stem = re.sub(r"[^\w\-. ]+", "_", stem if dot else base, flags=re.UNICODE).strip(" ._") or "document"
+    return f"{stem}.{ext.lower()}" if dot else stem
+
+
+class KnowledgeConsole:
+    """What editors do to the knowledge base; uploads are kept under ``uploads_dir`` so they can be re-indexed."""
+
+    def __init__(self, assistant, audit: AuditLog, uploads_dir: Path, options: IngestOptions) -> None:
+        self.assistant, self.kb, self.audit = assistant, assistant.kb, audit
+        self.uploads_dir, self.options = Path(uploads_dir), options
+
+    def documents(self, query: str = "", doc_type: str = "", jurisdiction: str = "", status: str = "") -> list[DocumentRow]:
+        """Documents matching a text in title/id/source and the given type, jurisdiction and status."""
+        q = (query or "").strip().lower()
+        rows = []
+        for d in self.kb.documents():
+            m = d.metadata
+            row = DocumentRow(d.doc_id, d.title, m.get("doc_type", ""), m.get("jurisdiction", ""), str(m.get("effective_date") or ""),
+                              m.get("status", ""), d.chunk_count, d.version, d.ingested_at, Path(d.source).name)
+            if q and q not in f"{row.title} {row.doc_id} {row.source}".lower():
+                continue
+            if (doc_type and row.doc_type != doc_type) or (jurisdiction and row.jurisdiction != jurisdiction) or (status and row.status != status):
+                continue
+            rows.append(row)
+        return rows
+
+    def document(self, doc_id: str):
+        """The registry record of a document; ConsoleError when unknown."""
+        try:
+            return self.kb.document(doc_id)
+        except Exception as exc:
+            raise ConsoleError(str(exc)) from exc
+
+    def chunks(self, doc_id: str) -> list[ChunkRecord]:
+        """A document's passages in reading order."""
+        return self.kb.chunks(self.document(doc_id).doc_id)
+
+    def outline(self, doc_id: str) -> list[tuple[int, str]]:
+        """(depth, heading) of a document's chapters and articles or sections, in reading order."""
+        out: list[tuple[int, str]] = []
+        chapter = None
+        for c in self.chunks(doc_id):
+            m = c.metadata
+            if m.get("chapter") and m.get("chapter") != chapter:
+                chapter = m["chapter"]
+                out.append((0, chapter))
+            label = m.get("article_label") or (f"p.{m['page']}" if m.get("page") else "") or ("（序言）" if m.get("kind") == "preamble" else "")
+            if label and (not out or out[-1][1] != label):
+                out.append((1 if chapter else 0, label))
+        return out
+
+    def preview_metadata(self, path: Path) -> dict:
+        """Title and the metadata ingest would extract from a file (its own text, then a sidecar); errors give {'error': reason}."""
+        path = Path(path)
+        try:
+            parsed = load(path, ocr=False, max_pages=self.options.max_pages)
+            meta = {**extract_metadata(parsed), **read_sidecar(path)}
+        except IngestError as exc:
+            return {"error": str(exc)}
+        return {"title": str(meta.get("title") or parsed.title), **{k: str(meta.get(k) or "") for k in METADATA_FIELDS}}
+
+    def _store(self, path: Path, name: str | None = None) -> Path:
+        name = safe_filename(name or Path(path).name)
+        if Path(name).suffix.lower() not in SUPPORTED:
+            raise ConsoleError(f"unsupported file type {Path(name).suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}")
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        target = self.uploads_dir / name
+        if Path(path).resolve() != target.resolve():
+            shutil.copyfile(path, target)
+        return target
+
+    def _options(self, overrides: dict) -> IngestOptions:
+        o = self.options
+        return IngestOptions(o.max_tokens, o.max_file_mb, o.max_pages, o.ocr, check_metadata(overrides))
+
+    def ingest_uploads(self, paths: list[Path], metadata: dict, actor: str) -> Iterator[FileOutcome]:
+        """Copy uploaded files into the uploads dir and index them one by one (same file name = new version)."""
+        options = self._options(metadata)
+        for path in paths:
+            try:
+                stored = self._store(path)
+            except (ConsoleError, OSError) as exc:
+                yield FileOutcome(Path(path).name, "failed", reason=str(exc))
+                continue
+            outcome = ingest_file(self.kb, stored, options)
+            if outcome.status != "failed":
+                self.audit.record(actor, f"document.{'replace' if outcome.status == 'replaced' else 'upload'}", outcome.doc_id or "",
+                                  f"{stored.name}: {outcome.status}, {outcome.chunks} chunks" + (f", metadata {options.overrides}" if options.overrides else ""))
+            yield outcome
+
+    def replace(self, doc_id: str, path: Path, actor: str, metadata: dict | None = None) -> FileOutcome:
+        """A new version of a document from a file: re-indexed in place when it is an upload of the same format, else the
+        new file is indexed and the old document removed."""
+        old = self.document(doc_id)
+        options = self._options(metadata or {})
+        source = Path(old.source)
+        in_place = source.parent.resolve() == self.uploads_dir.resolve() and source.suffix.lower() == Path(path).suffix.lower()
+        name = source.name if in_place else safe_filename(Path(path).name)
+        other = self.kb.registry.document_by_source(str((self.uploads_dir / name).resolve()))
+        if other is not None and other.doc_id != old.doc_id:
+            raise ConsoleError(f"another document ({other.doc_id}) was uploaded as {name}; rename the new file and try again")
+        target = self._store(path, name)
+        outcome = ingest_file(self.kb, target, options)
+        if outcome.status == "failed":
+            raise ConsoleError(f"the new version was not indexed, the old one is unchanged: {outcome.reason}")
+        if outcome.doc_id != old.doc_id:
+            self.kb.remove_document(old.doc_id)
+        self.audit.record(actor, "document.replace", old.doc_id,
+                          f"version {old.version} replaced by {target.name}" + (f" (now {outcome.doc_id})" if outcome.doc_id != old.doc_id else ""))
+        return outcome
+
+    def retire(self, doc_id: str, actor: str) -> None:
+        """Mark a document repealed: it stays listed but is no longer cited for questions about the law in force."""
+        doc = self.document(doc_id)
+        self.kb.registry.update_metadata(doc.doc_id, {"status": "repealed"})
+        self.audit.record(actor, "document.retire", doc.doc_id, f"status {doc.metadata.get('status', '')} → repealed")
+
+    def delete(self, doc_id: str, actor: str) -> None:
+        """Remove a document and its passages from the knowledge base."""
+        doc = self.kb.remove_document(self.document(doc_id).doc_id)
+        self.audit.record(actor, "document.delete", doc.doc_id, f"{doc.title} ({doc.chunk_count} chunks)")
+
+    def hit_test(self, question: str, k: int = 10, include_retired: bool = False) -> list[ScoredChunk]:
+        """The ranked passages the assistant would use for a question."""
+        return self.assistant.search(question, k, SearchFilters() if include_retired else SearchFilters(in_force_on=date.today()))
+
+
+CONSOLE_CHOICES = {"doc_type": DOC_TYPES, "status": STATUSES}

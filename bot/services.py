@@ -1,0 +1,61 @@
+"""Everything the web app needs, opened once from Settings: the assistant, accounts, chat log, drafts, gaps, console, audit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from ingest import IngestOptions
+
+from .accounts import Accounts
+from .appdb import AppDB, open_app_db
+from .assistant import Assistant
+from .audit import AuditLog
+from .console import KnowledgeConsole
+from .conversations import Conversations
+from .drafts import Draft, DraftStore, compose_draft
+from .gaps import Gaps
+from .retrieval import SearchFilters
+
+if TYPE_CHECKING:
+    from ipbot.settings import Settings
+
+
+@dataclass
+class Services:
+    """The app's services over one data dir."""
+
+    settings: "Settings"
+    assistant: Assistant
+    db: AppDB
+    accounts: Accounts
+    audit: AuditLog
+    conversations: Conversations
+    drafts: DraftStore
+    gaps: Gaps
+    console: KnowledgeConsole
+
+    def public_filters(self) -> SearchFilters:
+        """What the public chat searches: documents in force today (retired ones are not cited)."""
+        return SearchFilters(in_force_on=date.today())
+
+    def passages(self, chunk_ids: list[str]) -> dict[str, str]:
+        """The full text of cited passages by chunk id (ids no longer indexed are absent)."""
+        return {cid: c.text for cid, c in self.assistant.kb.get_chunks(list(chunk_ids)).items()}
+
+    def draft(self, question: str, facts: dict | None = None) -> Draft:
+        """A formal draft reply to a client's question."""
+        return compose_draft(self.assistant, question, facts, self.public_filters())
+
+
+def open_services(settings: "Settings", assistant: Assistant | None = None) -> Services:
+    """The services of the data dir the settings point to (the app database is created when missing)."""
+    assistant = assistant or Assistant(settings)
+    db = open_app_db(settings.data_dir)
+    audit = AuditLog(db)
+    conversations = Conversations(db)
+    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    gaps = Gaps(db, conversations, assistant.kb, settings.data_dir / "faq", options, audit,
+                settings.gap_weak_support, settings.gap_similarity)
+    return Services(settings, assistant, db, Accounts(db, settings.session_hours), audit, conversations, DraftStore(db), gaps,
+                    KnowledgeConsole(assistant, audit, settings.data_dir / "uploads", options))

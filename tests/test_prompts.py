@@ -1,0 +1,72 @@
+"""Prompt templates: checked at load time, versioned by content, rendered with exactly their variables."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+from prompts import CONTRACT, PROMPTS_DIR, PromptError, default_prompts, load_prompts
+
+
+def test_bundled_prompts_load_in_both_languages_with_versions():
+    book = default_prompts()
+    for name in CONTRACT:
+        for language in ("zh", "en"):
+            p = book.get(name, language)
+            raw = (PROMPTS_DIR / language / f"{name}.txt").read_bytes()
+            assert p.ref == f"{name}.{language}@{hashlib.sha256(raw).hexdigest()[:12]}"
+            assert p.variables == CONTRACT[name]
+    messages = book.get("answer", "zh").messages(question="问题", sources="<source id=1>\n资料\n</source>", count=1, no_answer="NO_ANSWER")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "数据" in messages[0]["content"] and "<source id=1>" in messages[1]["content"]
+    assert book.get("abstain", "en").render(human_channel="call 12330").endswith("call 12330")
+
+
+@pytest.fixture
+def prompt_dir(tmp_path):
+    d = tmp_path / "prompts"
+    for language in ("zh", "en"):
+        shutil.copytree(PROMPTS_DIR / language, d / language)
+    return d
+
+
+def test_a_placeholder_that_is_not_declared_is_named(prompt_dir):
+    path = prompt_dir / "zh" / "abstain.txt"
+    path.write_text("# variables: human_channel\n请联系 {human_channel}，或拨打 {hotline}\n", encoding="utf-8")
+    with pytest.raises(PromptError, match=r"zh/abstain\.txt: placeholder \{hotline\} is not declared"):
+        load_prompts(prompt_dir)
+
+
+def test_a_declared_variable_missing_from_the_template_is_named(prompt_dir):
+    path = prompt_dir / "en" / "answer.txt"
+    text = path.read_text(encoding="utf-8").replace("{sources}", "(none)")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PromptError, match=r"en/answer\.txt: declared variable sources is never used"):
+        load_prompts(prompt_dir)
+
+
+def test_a_template_that_drops_a_variable_the_code_passes_is_refused(prompt_dir):
+    path = prompt_dir / "zh" / "followup.txt"
+    path.write_text("# variables: question\n改写：{question}\n", encoding="utf-8")
+    with pytest.raises(PromptError, match=r"zh/followup\.txt: variables do not match what the code passes: missing history"):
+        load_prompts(prompt_dir)
+
+
+def test_missing_template_and_bad_placeholders_are_refused(prompt_dir):
+    (prompt_dir / "en" / "translate.txt").unlink()
+    with pytest.raises(PromptError, match=r"lacks translate\.txt"):
+        load_prompts(prompt_dir)
+    extra = prompt_dir / "zh" / "extra.txt"
+    extra.write_text("# variables: a\n{a.b}\n", encoding="utf-8")
+    with pytest.raises(PromptError, match=r"zh/extra\.txt: placeholder \{a\.b\} must be a plain lower-case name"):
+        load_prompts(prompt_dir, required={})
+    extra.write_text("no header {a}\n", encoding="utf-8")
+    with pytest.raises(PromptError, match=r"zh/extra\.txt: needs exactly one header line"):
+        load_prompts(prompt_dir, required={})
+
+
+def test_rendering_with_wrong_variables_names_them():
+    p = default_prompts().get("abstain", "zh")
+    with pytest.raises(PromptError, match=r"missing human_channel; unexpected phone"):
+        p.render(phone="12330")

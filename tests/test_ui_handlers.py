@@ -1,0 +1,184 @@
+"""The web app's logic without a browser: rate limits, escaping, the role gate's rules, the chat handler."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from bot import Answer, Citation
+from ui.auth import _safe_next, required_role
+from ui.chat import ChatHandlers
+from ui.ratelimit import RateLimiter
+from ui.render import answer_markdown, sources_html, table_html
+
+
+class Tick:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_rate_limiter_slides_per_key():
+    clock = Tick()
+    limiter = RateLimiter(2, 60, clock)
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    assert limiter.allow("b")
+    assert limiter.retry_after("a") == 60
+    clock.t += 30
+    assert not limiter.allow("a") and limiter.retry_after("a") == 30
+    clock.t += 30.5
+    assert limiter.allow("a") and limiter.retry_after("b") == 0
+
+
+def test_a_zero_limit_allows_everything():
+    limiter = RateLimiter(0)
+    assert all(limiter.allow("x") for _ in range(100))
+
+
+def test_role_rules_cover_pages_and_their_api():
+    assert required_role("/admin") == required_role("/admin/") == required_role("/admin/gradio_api/queue/join") == "editor"
+    assert required_role("/staff/gradio_api/file=/tmp/x.docx") == "staff"
+    assert required_role("/") is None and required_role("/administrator") is None and required_role("/login") is None
+
+
+def test_login_redirects_stay_on_this_site():
+    assert _safe_next("/admin/") == "/admin/"
+    assert _safe_next("//evil.example/") == "" and _safe_next("https://evil.example/") == "" and _safe_next("") == ""
+
+
+EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def test_markup_from_documents_and_answers_is_escaped():
+    answer = Answer(f"答案{EVIL}[1]", [Citation(1, "evil.md", f"标题{EVIL}", "第一条", 2, EVIL, chunk_id="c1", breadcrumb=EVIL,
+                                              effective_date="2030-01-01", status="repealed")], notice=EVIL)
+    for rendered in (answer_markdown(answer, "zh"), sources_html(answer, {"c1": f"全文{EVIL}"}, "zh"), table_html([EVIL], [[EVIL]])):
+        assert "<script>" not in rendered and "<img" not in rendered
+        assert "&lt;script&gt;" in rendered
+    assert "](#src-1)" in answer_markdown(answer, "zh")
+    panel = sources_html(answer, {"c1": "全文"}, "en")
+    assert 'id="src-1"' in panel and "<dd>repealed</dd>" in panel and "<dd>2</dd>" in panel
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, embedder):
+    from conftest import FAKE_LAW, GUIDE
+    from bot import Assistant, open_services
+    from ingest import ingest_paths
+    from ipbot.settings import Settings
+    from knowledge import KnowledgeBase
+
+    root = tmp_path_factory.mktemp("handlers")
+    (root / "docs").mkdir()
+    (root / "docs" / "law.md").write_text(FAKE_LAW, encoding="utf-8")
+    (root / "docs" / "guide.md").write_text(GUIDE, encoding="utf-8")
+    settings = Settings(data_dir=root / "var", chat_rate_limit=3, _env_file=None)
+    kb = KnowledgeBase(settings.data_dir, embedder)
+    list(ingest_paths(kb, [root / "docs"]))
+    return open_services(settings, Assistant(settings, kb=kb))
+
+
+def _last(gen):
+    items = list(gen)
+    return items[-1]
+
+
+def test_chat_streams_records_and_rates(services):
+    handlers = ChatHandlers(services)
+    request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1"), session_hash="abc")
+    steps = list(handlers.respond("小型企业的示例权年费可以减缴多少？", [], "zh", request))
+    assert len(steps) >= 3
+    history, box, sources, exchange_id, status, shown = steps[-1]
+    assert "百分之八十五" in history[-1]["content"] and "#src-1" in history[-1]["content"]
+    assert box == "" and 'id="src-1"' in sources and exchange_id
+    assert services.conversations.exchange(exchange_id).session == "abc"
+    assert handlers.rate(-1, exchange_id, "不够具体", "zh") == ("谢谢您的反馈！", "")
+    assert services.conversations.exchange(exchange_id).rating == -1
+    assert handlers.rate(1, None, "", "en")[0] == "Ask a question first, then rate the answer."
+
+
+def test_chat_refuses_a_visitor_over_the_limit(services):
+    handlers = ChatHandlers(services)
+    me = SimpleNamespace(client=SimpleNamespace(host="10.0.0.2"), session_hash="me")
+    other = SimpleNamespace(client=SimpleNamespace(host="10.0.0.3"), session_hash="other")
+    for _ in range(3):
+        _last(handlers.respond("示例权期限多长？", [], "en", me))
+    history = _last(handlers.respond("示例权期限多长？", [], "en", me))[0]
+    assert history[-1]["content"].startswith("⚠️ Too many questions: at most 3 per minute.")
+    assert "百分之" not in history[-1]["content"]
+    assert "十二年" in _last(handlers.respond("示例权期限多长？", [], "en", other))[0][-1]["content"]
+
+
+def test_chat_answers_an_empty_question_with_a_hint(services):
+    handlers = ChatHandlers(services)
+    request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.4"), session_hash="x")
+    assert _last(handlers.respond("   ", [], "zh", request))[4] == "请输入一个关于专利、商标、版权等知识产权的问题。"
+    history = _last(handlers.respond("<b></b>", [], "en", request))[0]
+    assert history[-1]["content"].startswith("Please type a question")
+
+
+LIGHTHOUSE = "# 紫色灯塔管理办法\n\n> 类型：部门规章 | 适用范围：海州市 | 施行日期：2024-05-01 | 状态：现行\n\n第一条 紫色灯塔夜航费每次八十元。\n"
+
+
+@pytest.fixture
+def console_services(settings, docs_dir, embedder):
+    from bot import Assistant, open_services
+    from ingest import ingest_paths
+    from knowledge import KnowledgeBase
+
+    kb = KnowledgeBase(settings.data_dir, embedder)
+    list(ingest_paths(kb, [docs_dir]))
+    return open_services(settings, Assistant(settings, kb=kb))
+
+
+def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path):
+    from bot import ConsoleError
+
+    s, console = console_services, console_services.console
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    (incoming / "notes.exe").write_text("x", encoding="utf-8")
+    assert console.preview_metadata(incoming / "lighthouse.md") == {
+        "title": "紫色灯塔管理办法", "doc_type": "department_rule", "jurisdiction": "海州市", "effective_date": "2024-05-01", "status": "in_force"}
+    outcomes = list(console.ingest_uploads([incoming / "lighthouse.md", incoming / "notes.exe"], {"jurisdiction": "海州市"}, "ed"))
+    assert [o.status for o in outcomes] == ["indexed", "failed"] and "unsupported file type '.exe'" in outcomes[1].reason
+    assert (s.settings.data_dir / "uploads" / "lighthouse.md").exists()
+    rows = console.documents("灯塔")
+    assert [(r.doc_id, r.jurisdiction, r.effective_date, r.version) for r in rows] == [("lighthouse", "海州市", "2024-05-01", 1)]
+    assert console.documents(status="repealed") == [] and len(console.documents(doc_type="law")) == 1
+    assert console.outline("example-law")[:3] == [(0, "（序言）"), (0, "第一章 总则"), (1, "第一条")]
+    assert console.hit_test("紫色灯塔夜航费多少钱？", 3)[0].chunk.doc_id == "lighthouse"
+
+    (incoming / "v2.md").write_text(LIGHTHOUSE.replace("八十元", "九十元"), encoding="utf-8")
+    replaced = console.replace("lighthouse", incoming / "v2.md", "ed")
+    assert replaced.doc_id == "lighthouse" and console.document("lighthouse").version == 2
+    assert "九十元" in console.chunks("lighthouse")[0].text
+    (incoming / "lighthouse-2025.txt").write_text("紫色灯塔管理办法（2025）\n\n第一条 紫色灯塔夜航费每次一百元。\n", encoding="utf-8")
+    moved = console.replace("lighthouse", incoming / "lighthouse-2025.txt", "ed")
+    assert moved.doc_id == "lighthouse-2025" and [r.doc_id for r in console.documents("灯塔")] == ["lighthouse-2025"]
+
+    console.retire("lighthouse-2025", "ed")
+    assert console.document("lighthouse-2025").metadata["status"] == "repealed"
+    assert all(h.chunk.doc_id != "lighthouse-2025" for h in console.hit_test("紫色灯塔夜航费多少钱？", 5))
+    assert console.hit_test("紫色灯塔夜航费多少钱？", 5, include_retired=True)[0].chunk.doc_id == "lighthouse-2025"
+    console.delete("lighthouse-2025", "ed")
+    with pytest.raises(ConsoleError, match="no document 'lighthouse-2025'"):
+        console.retire("lighthouse-2025", "ed")
+    actions = [e.action for e in s.audit.entries()]
+    assert actions == ["document.delete", "document.retire", "document.replace", "document.replace", "document.upload"]
+    assert all(e.actor == "ed" for e in s.audit.entries())
+
+
+def test_console_checks_metadata():
+    from bot import ConsoleError, check_metadata
+
+    assert check_metadata({"doc_type": "law", "jurisdiction": " ", "effective_date": "2024-02-29"}) == {"doc_type": "law", "effective_date": "2024-02-29"}
+    with pytest.raises(ConsoleError, match="not a date like"):
+        check_metadata({"effective_date": "2024/01/01"})
+    with pytest.raises(ConsoleError, match="day is out of range"):
+        check_metadata({"effective_date": "2023-02-30"})
+    with pytest.raises(ConsoleError, match="status 'gone' is not one of"):
+        check_metadata({"status": "gone"})

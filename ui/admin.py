@@ -1,0 +1,222 @@
+"""The knowledge console (/admin, editors): upload documents with their metadata, inspect, replace, retire and delete
+them, hit-test questions, answer knowledge gaps, read the audit log."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services
+
+from .common import require, who_markdown
+from .gaps_view import build_gaps
+from .render import esc, table_html
+
+ROLE = "editor"
+DOC_HEADERS = ["ID", "标题 Title", "类型 Type", "地域 Jurisdiction", "施行 Effective", "状态 Status", "段落 Chunks", "版本 Version", "入库 Ingested"]
+
+
+def _files(value) -> list[Path]:
+    items = value if isinstance(value, list) else [value] if value else []
+    return [Path(getattr(f, "name", f)) for f in items]
+
+
+def build_admin(services: Services) -> gr.Blocks:
+    """The Gradio Blocks of the knowledge console."""
+    console = services.console
+    types, statuses = [""] + list(CONSOLE_CHOICES["doc_type"]), [""] + list(CONSOLE_CHOICES["status"])
+    with gr.Blocks(title="ipbot · 知识库控制台 Knowledge console", analytics_enabled=False) as demo:
+        with gr.Row():
+            gr.Markdown("## ipbot 知识库控制台 · Knowledge console")
+            who = gr.HTML(elem_id="who-bar")
+        with gr.Tabs():
+            with gr.Tab("文档 Documents", id="documents"):
+                with gr.Row():
+                    search = gr.Textbox(label="搜索 Search", placeholder="标题、ID 或文件名 title, id or file name", elem_id="doc-search", scale=3)
+                    f_type = gr.Dropdown(types, value="", label="类型 Type", elem_id="doc-type-filter")
+                    f_jur = gr.Dropdown([""], value="", label="地域 Jurisdiction", allow_custom_value=True, elem_id="doc-jurisdiction-filter")
+                    f_status = gr.Dropdown(statuses, value="", label="状态 Status", elem_id="doc-status-filter")
+                    refresh = gr.Button("刷新 Refresh", size="sm", elem_id="doc-refresh", scale=0)
+                doc_list = gr.HTML(elem_id="doc-list")
+                doc = gr.Dropdown(label="查看文档 Open a document", choices=[], elem_id="doc-select")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1):
+                        info = gr.HTML(elem_id="doc-info")
+                        outline = gr.HTML(elem_id="doc-outline")
+                    with gr.Column(scale=2):
+                        chunks = gr.HTML(elem_id="doc-chunks")
+                with gr.Row():
+                    new_version = gr.File(label="新版本文件 New version", file_count="single", type="filepath", elem_id="doc-replace-file")
+                    with gr.Column():
+                        replace = gr.Button("替换为新版本 Replace with new version", elem_id="doc-replace")
+                        retire = gr.Button("标记废止 Retire (mark repealed)", elem_id="doc-retire")
+                        confirm = gr.Checkbox(label="确认删除 Confirm delete", elem_id="doc-delete-confirm")
+                        delete = gr.Button("删除 Delete", variant="stop", elem_id="doc-delete")
+                doc_status = gr.Markdown(elem_id="doc-status")
+            with gr.Tab("上传 Upload", id="upload"):
+                files = gr.File(label="文件 Files (md, txt, pdf, docx, html)", file_count="multiple", type="filepath", elem_id="upload-files")
+                gr.Markdown("元数据已按文件内容预填；留空的项保留各文件自己的值。Metadata is pre-filled from the file; blank fields keep each file's own value.")
+                with gr.Row():
+                    m_type = gr.Dropdown(types, value="", label="类型 Type", elem_id="meta-type")
+                    m_jur = gr.Textbox(label="地域 Jurisdiction", placeholder="national / 省市", elem_id="meta-jurisdiction")
+                    m_date = gr.Textbox(label="施行日期 Effective date", placeholder="YYYY-MM-DD", elem_id="meta-effective")
+                    m_status = gr.Dropdown(statuses, value="", label="状态 Status", elem_id="meta-status")
+                start = gr.Button("开始索引 Index", variant="primary", elem_id="upload-start")
+                log = gr.Textbox(label="进度 Progress", lines=8, interactive=False, elem_id="upload-log")
+            with gr.Tab("命中测试 Hit test", id="hits"):
+                with gr.Row():
+                    hit_q = gr.Textbox(label="问题 Question", elem_id="hit-question", scale=4)
+                    hit_k = gr.Slider(1, 30, value=8, step=1, label="段落数 Passages", scale=1)
+                    hit_all = gr.Checkbox(label="含已废止 Include repealed", scale=1)
+                hit_run = gr.Button("检索 Search", variant="primary", elem_id="hit-run")
+                hit_out = gr.HTML(elem_id="hit-results")
+            with gr.Tab("知识缺口 Knowledge gaps", id="gaps"):
+                build_gaps(services, demo)
+            with gr.Tab("审计日志 Audit log", id="audit"):
+                audit_refresh = gr.Button("刷新 Refresh", size="sm", elem_id="audit-refresh")
+                audit = gr.HTML(elem_id="audit-log")
+
+        def who_is(request: gr.Request):
+            return who_markdown(services, request)
+
+        def listing(q, t, j, s, current, request: gr.Request):
+            require(services, request, ROLE)
+            rows = console.documents(q or "", t or "", j or "", s or "")
+            table = table_html(DOC_HEADERS, [[r.doc_id, r.title, r.doc_type, r.jurisdiction, r.effective_date, r.status, r.chunks, r.version,
+                                              r.ingested_at[:16].replace("T", " ")] for r in rows])
+            every = console.documents()
+            jurisdictions = [""] + sorted({r.jurisdiction for r in every if r.jurisdiction})
+            ids = {r.doc_id for r in every}
+            choices = [(f"{r.title}（{r.doc_id}）", r.doc_id) for r in every]
+            return (f"<p>{len(rows)} / {len(every)} 个文档 documents</p>{table}", gr.update(choices=jurisdictions),
+                    gr.update(choices=choices, value=current if current in ids else None))
+
+        def show(doc_id, request: gr.Request):
+            require(services, request, ROLE)
+            if not doc_id:
+                return "", "", ""
+            try:
+                d = console.document(doc_id)
+                items = console.outline(doc_id)
+                passages = console.chunks(doc_id)
+            except BotError as exc:
+                return f'<p class="error">{esc(exc)}</p>', "", ""
+            m = d.metadata
+            facts = [("ID", d.doc_id), ("标题 Title", d.title), ("文件 File", Path(d.source).name), ("类型 Type", m.get("doc_type")),
+                     ("地域 Jurisdiction", m.get("jurisdiction")), ("施行 Effective", m.get("effective_date")), ("状态 Status", m.get("status")),
+                     ("版本 Version", d.version), ("入库 Ingested", d.ingested_at)]
+            info_html = table_html(["项 Field", "值 Value"], [[k, v] for k, v in facts if v not in (None, "")])
+            tree = "".join(f'<li style="margin-left:{depth * 1.2}em">{esc(label)}</li>' for depth, label in items)
+            rows = [[c.ordinal, c.metadata.get("article_label") or c.metadata.get("breadcrumb", ""), c.text] for c in passages]
+            return (info_html, f"<h4>目录 Outline</h4><ul class=\"outline\">{tree}</ul>",
+                    f"<h4>段落 Chunks（{len(rows)}）</h4>" + table_html(["#", "位置 Where", "文本 Text"], rows))
+
+        def prefill(value, request: gr.Request):
+            require(services, request, ROLE)
+            paths = _files(value)
+            if not paths:
+                return "", "", "", "", ""
+            previews = [(p, console.preview_metadata(p)) for p in paths]
+            lines = [f"{p.name}: {'❌ ' + m['error'] if 'error' in m else m['title']} "
+                     f"({', '.join(str(m.get(k) or '-') for k in ('doc_type', 'jurisdiction', 'effective_date', 'status'))})"
+                     for p, m in previews]
+            good = [m for _, m in previews if "error" not in m]
+
+            def common(key):
+                values = {m.get(key) or "" for m in good}
+                return values.pop() if len(values) == 1 else ""
+
+            return common("doc_type"), common("jurisdiction"), common("effective_date"), common("status"), \
+                f"待索引 {len(paths)} 个文件 files to index:\n" + "\n".join(lines)
+
+        def index(value, t, j, d, s, request: gr.Request, progress=gr.Progress()):
+            user = require(services, request, ROLE)
+            paths = _files(value)
+            if not paths:
+                yield "请先选择文件。Choose files first."
+                return
+            lines = [f"开始索引 {len(paths)} 个文件 indexing {len(paths)} file(s)…"]
+            yield "\n".join(lines)
+            try:
+                outcomes = console.ingest_uploads(paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s}, user.name)
+                for i, outcome in enumerate(outcomes, 1):
+                    progress((i, len(paths)), desc=f"{i}/{len(paths)}")
+                    lines.append(f"[{i}/{len(paths)}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
+                    yield "\n".join(lines)
+            except BotError as exc:
+                lines.append(f"❌ {exc}")
+                yield "\n".join(lines)
+                return
+            lines.append("完成 done.")
+            yield "\n".join(lines)
+
+        def replace_doc(doc_id, value, request: gr.Request):
+            user = require(services, request, ROLE)
+            paths = _files(value)
+            if not doc_id or not paths:
+                return "请先选择文档并上传新版本文件。Pick a document and a new file first."
+            try:
+                outcome = console.replace(doc_id, paths[0], user.name)
+            except BotError as exc:
+                return f"❌ {esc(exc)}"
+            return f"✅ {esc(outcome.status)}: {esc(outcome.doc_id)}（{outcome.chunks} 段 chunks）"
+
+        def retire_doc(doc_id, request: gr.Request):
+            user = require(services, request, ROLE)
+            if not doc_id:
+                return "请先选择文档。Pick a document first."
+            try:
+                console.retire(doc_id, user.name)
+            except BotError as exc:
+                return f"❌ {esc(exc)}"
+            return f"✅ 已标记为废止 {esc(doc_id)}，公众咨询不再引用。Marked repealed; the public chat no longer cites it."
+
+        def delete_doc(doc_id, sure, request: gr.Request):
+            user = require(services, request, ROLE)
+            if not doc_id:
+                return "请先选择文档。Pick a document first.", sure
+            if not sure:
+                return "请先勾选“确认删除”。Tick “Confirm delete” first.", sure
+            try:
+                console.delete(doc_id, user.name)
+            except BotError as exc:
+                return f"❌ {esc(exc)}", False
+            return f"✅ 已删除 {esc(doc_id)}。Deleted.", False
+
+        def hit_test(q, k, everything, request: gr.Request):
+            require(services, request, ROLE)
+            try:
+                hits = console.hit_test(q or "", int(k), bool(everything))
+            except InvalidQuestion:
+                return '<p class="muted">请输入问题。Type a question.</p>'
+            rows = [[i, f"{h.score:.4f}", h.chunk.metadata.get("title", ""), h.chunk.metadata.get("article_label") or "",
+                     h.chunk.metadata.get("status", ""), h.chunk.text[:400]] for i, h in enumerate(hits, 1)]
+            return table_html(["#", "分数 Score", "文档 Document", "位置 Where", "状态 Status", "文本 Text"], rows) if rows else \
+                '<p class="muted">没有检索到段落。No passages found.</p>'
+
+        def audit_log(request: gr.Request):
+            require(services, request, ROLE)
+            rows = [[e.at.replace("T", " "), e.actor, e.action, e.target, e.detail] for e in services.audit.entries()]
+            return table_html(["时间 When", "用户 Who", "操作 What", "对象 Target", "详情 Detail"], rows)
+
+        filters = [search, f_type, f_jur, f_status, doc]
+        list_out = [doc_list, f_jur, doc]
+        demo.load(who_is, None, who)
+        demo.load(listing, filters, list_out)
+        demo.load(audit_log, None, audit)
+        refresh.click(listing, filters, list_out)
+        search.submit(listing, filters, list_out)
+        for f in (f_type, f_jur, f_status):
+            f.input(listing, filters, list_out)
+        doc.change(show, doc, [info, outline, chunks])
+        files.upload(prefill, files, [m_type, m_jur, m_date, m_status, log])
+        start.click(index, [files, m_type, m_jur, m_date, m_status], log).then(listing, filters, list_out).then(audit_log, None, audit)
+        after_change = dict(fn=listing, inputs=filters, outputs=list_out)
+        replace.click(replace_doc, [doc, new_version], doc_status).then(**after_change) \
+            .then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
+        retire.click(retire_doc, doc, doc_status).then(**after_change).then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
+        delete.click(delete_doc, [doc, confirm], [doc_status, confirm]).then(**after_change).then(audit_log, None, audit)
+        hit_q.submit(hit_test, [hit_q, hit_k, hit_all], hit_out)
+        hit_run.click(hit_test, [hit_q, hit_k, hit_all], hit_out)
+        audit_refresh.click(audit_log, None, audit)
+    return demo

@@ -1,0 +1,142 @@
+"""The public chat (no login): streamed cited answers, the passages beside them, starter questions, 中文/English,
+feedback, the not-legal-advice notice and the human service channel, and a per-visitor rate limit."""
+from __future__ import annotations
+
+import html
+from itertools import chain
+
+import gradio as gr
+
+from bot import Answer, BotError, InvalidQuestion, Services
+
+from .labels import LABELS, LANGUAGES, STARTERS
+from .ratelimit import RateLimiter
+from .render import answer_markdown, esc, sources_html
+
+
+def client_key(request: gr.Request | None) -> str:
+    """The visitor a request comes from (its IP address as seen by the server)."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+def notice_markdown(services: Services, language: str) -> str:
+    """The not-legal-advice notice, the human service channel and the staff entrance."""
+    t = LABELS[language]
+    channel = services.assistant.human_channel(language)
+    return f"{t['notice']}  \n{t['human'].format(channel=esc(channel))}  \n<small><a href=\"/login\">{t['staff_link']}</a></small>"
+
+
+class ChatHandlers:
+    """The chat's event handlers (kept apart from the layout so they can be tested without a browser)."""
+
+    def __init__(self, services: Services, limiter: RateLimiter | None = None) -> None:
+        self.services = services
+        self.limiter = limiter or RateLimiter(services.settings.chat_rate_limit)
+
+    def respond(self, message: str, history: list | None, language: str, request: gr.Request | None = None):
+        """Yield (history, question box, sources, exchange id, feedback status, (answer, passages)) as the answer streams in."""
+        t = LABELS.get(language, LABELS["zh"])
+        history = list(history or [])
+        text = (message or "").strip()
+        if not text:
+            yield history, "", gr.skip(), gr.skip(), t["empty"], gr.skip()
+            return
+        history.append({"role": "user", "content": html.escape(text)})
+        key = client_key(request)
+        if not self.limiter.allow(key):
+            notice = t["rate_limited"].format(limit=self.limiter.limit, wait=self.limiter.retry_after(key))
+            history.append({"role": "assistant", "content": f"⚠️ {esc(notice)}"})
+            yield history, message, gr.skip(), gr.skip(), "", gr.skip()
+            return
+        try:
+            stream = self.services.assistant.ask_stream(text, self.services.public_filters())
+            first = next(stream)
+        except InvalidQuestion:
+            history.append({"role": "assistant", "content": esc(t["empty"])})
+            yield history, "", gr.skip(), gr.skip(), "", gr.skip()
+            return
+        history.append({"role": "assistant", "content": "…"})
+        yield history, "", gr.skip(), None, "", gr.skip()
+        shown, final = "", None
+        for item in chain([first], stream):
+            if isinstance(item, Answer):
+                final = item
+            else:
+                shown += item
+                history[-1] = {"role": "assistant", "content": esc(shown)}
+                yield history, "", gr.skip(), None, "", gr.skip()
+        if not shown:
+            partial = ""
+            for line in final.answer.split("\n")[:-1]:
+                partial += line + "\n"
+                history[-1] = {"role": "assistant", "content": esc(partial)}
+                yield history, "", gr.skip(), None, "", gr.skip()
+        exchange_id = self.services.conversations.record(getattr(request, "session_hash", "") or "", text, final)
+        history[-1] = {"role": "assistant", "content": answer_markdown(final, language)}
+        passages = self.services.passages([c.chunk_id for c in final.citations])
+        yield history, "", sources_html(final, passages, language), exchange_id, "", (final, passages)
+
+    def rate(self, rating: int, exchange_id: int | None, comment: str, language: str):
+        """Record 👍/👎 for the latest answer; returns (status, comment box)."""
+        t = LABELS.get(language, LABELS["zh"])
+        if not exchange_id:
+            return t["rate_first"], comment
+        try:
+            self.services.conversations.rate(int(exchange_id), rating, comment or "")
+        except BotError as exc:
+            return esc(str(exc)), comment
+        return t["thanks"], ""
+
+
+def build_chat(services: Services, limiter: RateLimiter | None = None) -> gr.Blocks:
+    """The Gradio Blocks of the public chat."""
+    h = ChatHandlers(services, limiter)
+    zh = LABELS["zh"]
+    with gr.Blocks(title="ipbot 知识产权公共服务助手", analytics_enabled=False) as demo:
+        with gr.Row(equal_height=False):
+            header = gr.Markdown(zh["title"], elem_id="header")
+            lang = gr.Radio(LANGUAGES, value="zh", show_label=False, container=False, elem_id="lang", scale=0, min_width=200)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label=zh["chat"], height=460, sanitize_html=True, elem_id="chat", feedback_options=None,
+                                  buttons=["copy"])
+                box = gr.Textbox(placeholder=zh["placeholder"], label=zh["question"], elem_id="question", max_length=2000)
+                send = gr.Button(zh["send"], variant="primary", elem_id="send")
+                with gr.Row():
+                    up = gr.Button(zh["up"], size="sm", elem_id="thumbs-up", scale=0, min_width=120)
+                    down = gr.Button(zh["down"], size="sm", elem_id="thumbs-down", scale=0, min_width=120)
+                    comment = gr.Textbox(show_label=False, placeholder=zh["comment_placeholder"], elem_id="feedback-comment", container=False, scale=3)
+                rated = gr.Markdown("", elem_id="feedback-status")
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None, {}, "zh"), elem_id="sources")
+        starters_title = gr.Markdown(f"### {zh['starters']}")
+        group_titles, buttons = [], []
+        with gr.Row():
+            for group, questions in STARTERS.items():
+                with gr.Column(min_width=220):
+                    group_titles.append(gr.Markdown(f"**{zh['groups'][group]}**", elem_classes=["starter-group"]))
+                    for q in questions["zh"]:
+                        buttons.append(gr.Button(q, size="sm", elem_classes=["starter"]))
+        notice = gr.Markdown(notice_markdown(services, "zh"), elem_id="notice")
+        last, shown = gr.State(None), gr.State(None)
+
+        outputs = [chat, box, sources, last, rated, shown]
+        send.click(h.respond, [box, chat, lang], outputs)
+        box.submit(h.respond, [box, chat, lang], outputs)
+        for b in buttons:
+            b.click(lambda q: q, b, box).then(h.respond, [box, chat, lang], outputs)
+        up.click(lambda e, c, l: h.rate(1, e, c, l), [last, comment, lang], [rated, comment])
+        down.click(lambda e, c, l: h.rate(-1, e, c, l), [last, comment, lang], [rated, comment])
+
+        def switch(language: str, cited):
+            t = LABELS.get(language, LABELS["zh"])
+            starter_values = [q for questions in STARTERS.values() for q in questions[language]]
+            return [gr.update(value=t["title"]), gr.update(label=t["chat"]), gr.update(label=t["question"], placeholder=t["placeholder"]),
+                    gr.update(value=t["send"]), gr.update(value=t["up"]), gr.update(value=t["down"]),
+                    gr.update(placeholder=t["comment_placeholder"]), gr.update(value=f"### {t['starters']}"),
+                    gr.update(value=notice_markdown(services, language)), gr.update(value=sources_html(*(cited or (None, {})), language)),
+                    *[gr.update(value=f"**{t['groups'][g]}**") for g in STARTERS], *[gr.update(value=q) for q in starter_values]]
+
+        lang.change(switch, [lang, shown], [header, chat, box, send, up, down, comment, starters_title, notice, sources, *group_titles, *buttons])
+    return demo

@@ -1,0 +1,92 @@
+"""HTML and Markdown shown by the app; every piece of text from questions, documents or answers is escaped."""
+from __future__ import annotations
+
+import html
+import re
+
+from bot import Answer
+
+from .labels import LABELS
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def esc(text: object) -> str:
+    """HTML-escaped text (quotes included)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def md_text(text: object) -> str:
+    """Text shown literally inside Markdown: HTML escaped and Markdown punctuation backslashed."""
+    return _MD_SPECIAL.sub(r"\\\1", esc(text))
+
+
+def answer_markdown(answer: Answer, language: str) -> str:
+    """An answer for the chat: escaped, its [n] markers linked to the sources panel, the notices below."""
+    def link(m: re.Match) -> str:
+        return f"[\\[{m.group(1)}\\]](#src-{m.group(1)})" if any(c.n == int(m.group(1)) for c in answer.citations) else m.group(0)
+
+    body = _MARKER.sub(link, esc(answer.answer))
+    parts = [f"*{esc(answer.fallback)}*"] if answer.fallback else []
+    parts.append(body)
+    if answer.notice:
+        parts.append(f"*{esc(answer.notice)}*")
+    return "\n\n".join(parts)
+
+
+def sources_html(answer: Answer | None, passages: dict[str, str], language: str) -> str:
+    """The citations of an answer as collapsible passages (#src-n): breadcrumb, document, page, effective date, status, text."""
+    t = LABELS[language]
+    if answer is None or not answer.citations:
+        return f'<div class="ipbot-sources"><p class="muted">{esc(t["no_sources"])}</p></div>'
+    items = []
+    for c in answer.citations:
+        rows = [(t["where"], c.breadcrumb or c.title), (t["document"], f"《{c.title}》 {c.source}"), (t["page"], c.page),
+                (t["effective"], c.effective_date), (t["status"], t["statuses"].get(c.status or "", c.status))]
+        facts = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)
+        text = passages.get(c.chunk_id) or c.quote
+        summary = f"[{c.n}] 《{c.title}》 {c.article_label or (f'p.{c.page}' if c.page else '')}"
+        items.append(f'<details class="src" id="src-{c.n}"{" open" if c.n == 1 else ""}><summary>{esc(summary)}</summary>'
+                     f'<dl>{facts}</dl><blockquote>{esc(text).replace(chr(10), "<br>")}</blockquote></details>')
+    return f'<div class="ipbot-sources"><h4>{esc(t["sources"])}</h4>{"".join(items)}</div>'
+
+
+def table_html(headers: list[str], rows: list[list[object]], elem_class: str = "ipbot-table") -> str:
+    """A plain HTML table with every cell escaped."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="{elem_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+CSS = """
+.ipbot-sources details { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+.ipbot-sources details[open] { background: var(--background-fill-secondary); }
+.ipbot-sources summary { cursor: pointer; font-weight: 600; }
+.ipbot-sources dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 6px 0; font-size: 0.9em; }
+.ipbot-sources dt { color: var(--body-text-color-subdued); }
+.ipbot-sources dd { margin: 0; }
+.ipbot-sources blockquote { margin: 6px 0; padding-left: 8px; border-left: 3px solid var(--color-accent); white-space: normal; }
+.ipbot-sources .flash { outline: 2px solid var(--color-accent); }
+.ipbot-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+.ipbot-table th, .ipbot-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; vertical-align: top; white-space: pre-wrap; }
+.muted { color: var(--body-text-color-subdued); }
+.ipbot-bar { text-align: right; font-size: 0.9em; line-height: 1.8; }
+footer { display: none !important; }
+#thumbs-up::before, #thumbs-down::before { content: ""; display: inline-block; width: 1.1em; height: 1.1em; margin-right: 0.3em;
+  background: no-repeat center/contain url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'%3E%3Cpath fill='%234b5563' d='M2 10h4v11H2zM8 10l4-8c1.5 0 2.6 1.1 2.6 2.5L14 9h6c1.1 0 2 .9 2 2l-2 8c-.3 1.2-1.2 2-2.4 2H8z'/%3E%3C/svg%3E"); }
+#thumbs-down::before { transform: rotate(180deg); }
+"""
+
+HEAD = """<script>
+document.addEventListener('click', function (e) {
+  var a = e.target.closest ? e.target.closest('a[href*="#src-"]') : null;
+  if (!a) return;
+  e.preventDefault(); e.stopPropagation();
+  var d = document.getElementById(a.getAttribute('href').split('#').pop());
+  if (!d) return;
+  document.querySelectorAll('.ipbot-sources details').forEach(function (x) { x.open = (x === d); x.classList.remove('flash'); });
+  d.classList.add('flash');
+  d.scrollIntoView({block: 'nearest'});
+}, true);
+</script>"""
