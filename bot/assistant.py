@@ -42,7 +42,8 @@ class Assistant:
             for language in LANGUAGES:
                 check_budget(self.llm, self.prompts.get("answer", language))
         self.kb = kb or open_knowledge_base(settings)
-        self.retriever = Retriever(self.kb, RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight))
+        self.retriever = Retriever(self.kb, RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight,
+                                                                   topic_weight=settings.topic_weight))
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""

@@ -22,6 +22,10 @@ _BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
 MAX_STEPS = 3
 MAX_PARTS = 6
+SAME_SOURCE_PENALTY = 0.2
+RANK_BONUS = 0.3
+ALWAYS_ELIGIBLE = 2
+_QUESTION_END = re.compile(r"[^？?]+[？?]")
 _OPTION = re.compile(r"(?:^|\s)[A-HＡ-Ｈ][.．、:：)）]\s*")
 LABELS = {
     "zh": {"intro": "根据知识库中的规定：", "basis": "依据：", "steps": "下一步："},
@@ -54,20 +58,23 @@ def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
 
 
 def question_parts(question: str) -> list[str]:
-    """The parts to answer one by one: for a pasted multiple-choice question, its stem joined to each option."""
+    """The parts to answer one by one: a pasted multiple-choice question's stem joined to each option,
+    or the questions of a message that asks several."""
     pieces = _OPTION.split(question)
-    if len(pieces) < 3:
-        return [question]
-    stem = pieces[0].strip()
-    return [f"{stem} {option.strip()}" for option in pieces[1:] if option.strip()][:MAX_PARTS]
+    if len(pieces) >= 3:
+        stem = pieces[0].strip()
+        return [f"{stem} {option.strip()}" for option in pieces[1:] if option.strip()][:MAX_PARTS]
+    asked = [q.strip() for q in _QUESTION_END.findall(question) if len(q.strip()) >= 6]
+    return asked[:MAX_PARTS] if len(asked) >= 2 else [question]
 
 
 def _terms(text: str, index: BM25Index) -> list[str]:
     return [t for group in key_terms(text, index) for t in group]
 
 
-def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int) -> list[tuple[int, str]]:
-    """(hit rank, sentence) of the sentences that cover the question best, one per part of the question first."""
+def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None) -> list[tuple[int, str]]:
+    """(hit rank, sentence) of the sentences that answer the question best: one per part of the question first,
+    favouring the better-ranked passages and spreading over several of them."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
     sentences: list[tuple[int, str, set[str]]] = []
@@ -78,10 +85,19 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
     chosen: list[tuple[int, str]] = []
     limit = max(max_sentences, min(len(parts), MAX_PARTS))
     for terms in part_terms:
-        ranked = sorted(((weighted_coverage(terms, toks, index) + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + 0.15 / (r + 1), r, s)
-                         for r, s, toks in sentences), key=lambda c: -c[0])
-        picks = [(r, s) for score, r, s in ranked if score > 0.15 and all(s != c for _, c in chosen)]
-        chosen += picks[: 1 if len(parts) > 1 and terms is not part_terms[-1] else limit - len(chosen)]
+        scored = []
+        for r, s, toks in sentences:
+            cov = weighted_coverage(terms, toks, index)
+            if cov > 0 or r < ALWAYS_ELIGIBLE:
+                scored.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, s))
+        want = 1 if len(parts) > 1 and terms is not part_terms[-1] else limit - len(chosen)
+        for _ in range(want):
+            used = [r for r, _ in chosen]
+            best = max(((score - SAME_SOURCE_PENALTY * used.count(r), r, s) for score, r, s in scored
+                        if all(s != c for _, c in chosen)), default=None)
+            if best is None:
+                break
+            chosen.append((best[1], best[2]))
         if len(chosen) >= limit:
             break
     return chosen[:limit]

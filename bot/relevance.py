@@ -9,6 +9,8 @@ from knowledge import ScoredChunk, en_to_zh, tokenize
 from knowledge.lexical import BM25Index
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_EN_HINTS = {"how long": "期限", "how many years": "期限", "how much": "数额", "how many days": "日内", "deadline": "期限",
+             "who owns": "属于", "who is liable": "责任", "penalty": "罚款", "fine": "罚款"}
 
 
 def key_terms(question: str, index: BM25Index) -> list[list[str]]:
@@ -17,7 +19,8 @@ def key_terms(question: str, index: BM25Index) -> list[list[str]]:
     terms = list(dict.fromkeys(tokenize(question)))
     if _CJK.search(question):
         return [terms]
-    chinese = list(dict.fromkeys(t for zh in en_to_zh(question) for t in tokenize(zh)))
+    hinted = [zh for phrase, zh in _EN_HINTS.items() if phrase in question.lower()]
+    chinese = list(dict.fromkeys(t for zh in en_to_zh(question) + hinted for t in tokenize(zh)))
     return [g for g in ([t for t in terms if not _unseen(t, index)], chinese) if g]
 
 

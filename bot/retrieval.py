@@ -39,11 +39,11 @@ class SearchFilters:
 class RetrievalParams:
     """Fusion settings (see Settings for their meaning)."""
 
-    rrf_k: int = 60
+    rrf_k: int = 30
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     candidates: int = 50
-    topic_weight: float = 0.0
+    topic_weight: float = 0.5
 
 
 @dataclass
