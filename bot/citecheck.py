@@ -107,13 +107,13 @@ class Source:
         return bool(_CJK.search(self.text))
 
 
-def _units(sentence: str, chinese_source: bool) -> list[frozenset[str]]:
-    """What must be found in a source: its tokens, or for an English sentence over Chinese text its glossary terms."""
-    normalized = normalize_figures(sentence)
+def _units(sentence: str, chinese_source: bool) -> list[str]:
+    """What must be found in a source: the sentence's tokens, or for an English sentence over Chinese text
+    its glossary terms (and any Chinese it quotes)."""
+    tokens = list(dict.fromkeys(tokenize(normalize_figures(sentence))))
     if chinese_source and _LATIN.search(sentence) and not _CJK.search(re.sub(r"[（(][^）)]*[）)]", "", sentence)):
-        terms = [frozenset({t}) for t in en_to_zh(sentence)]
-        return terms + [frozenset({t}) for t in tokenize(normalized) if _CJK.search(t)]
-    return [frozenset({t}) for t in dict.fromkeys(tokenize(normalized))]
+        return en_to_zh(sentence) + [t for t in tokens if _CJK.search(t)]
+    return tokens
 
 
 def overlap(sentence: str, sources: list[Source]) -> float:
@@ -125,8 +125,7 @@ def overlap(sentence: str, sources: list[Source]) -> float:
         return 0.0
     tokens = frozenset().union(*(s.tokens for s in sources))
     text = "".join(s.normalized for s in sources)
-    found = sum(1 for u in units if u & tokens or any(t in text for t in u if _CJK.search(t)))
-    return found / len(units)
+    return sum(1 for u in units if u in tokens or (_CJK.search(u) and u in text)) / len(units)
 
 
 @dataclass
