@@ -30,8 +30,12 @@ test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install
+	$(BIN)/ipbot bench structure --corpus $(CORPUS)
+	$(BIN)/ipbot bench pdf
 	$(BIN)/ipbot bench ingest --corpus $(CORPUS)
 	$(BIN)/ipbot bench query --corpus $(CORPUS)
+	$(BIN)/ipbot eval retrieval --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl \
+	  --qa benchmarks/qa_lookup.jsonl --qa benchmarks/qa_plain_zh.jsonl --qa benchmarks/qa_english.jsonl --qa benchmarks/qa_mixed_topics.jsonl
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^ipbot' > requirements.lock

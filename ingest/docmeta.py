@@ -19,6 +19,8 @@ _TYPE_WORDS = {"指南": "guide", "guide": "guide", "问答": "faq", "faq": "faq
                "部门规章": "department_rule", "司法解释": "judicial_interpretation", "规范性文件": "normative_document"}
 _STATUS_WORDS = {"现行": "in_force", "现行有效": "in_force", "current": "in_force", "in force": "in_force", "已修改": "amended",
                  "amended": "amended", "已废止": "repealed", "废止": "repealed", "repealed": "repealed"}
+_AUTHORITIES = ("全国人民代表大会常务委员会", "全国人民代表大会", "国务院", "最高人民法院", "最高人民检察院", "国家知识产权局",
+                "国家市场监督管理总局", "国家版权局", "海关总署", "财政部", "国家发展和改革委员会")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -63,6 +65,11 @@ def extract_metadata(doc: ParsedDocument) -> dict:
         else:
             meta[field] = value.strip()
     head = [b.text for b in doc.blocks[:12] if not b.level]
+    named = [a for line in head for a in _AUTHORITIES if a in line]
+    if named and "authority" not in meta:
+        meta["authority"] = next(a for a in _AUTHORITIES if a in named)
+    elif "authority" not in meta and meta["doc_type"] == "judicial_interpretation":
+        meta["authority"] = "最高人民法院"
     dates = [_iso(m) for line in head for m in _DATE.finditer(line) if re.search(r"(通过|修正|修订|公布|发布)", line)]
     if dates:
         meta["promulgation_date"] = max(dates)

@@ -18,11 +18,12 @@ def test_types_from_titles():
 
 
 def test_dates_of_an_amended_law():
-    doc = _doc("中华人民共和国示例法", ["2001年1月2日 第一次会议通过", "2019年4月23日 第三次会议《关于修改的决定》第二次修正",
+    doc = _doc("中华人民共和国示例法", ["2001年1月2日 第九届全国人民代表大会常务委员会第一次会议通过", "2019年4月23日 第三次会议《关于修改的决定》第二次修正",
                                       "第一条 为了示例，制定本法。", "第九条 本法自2001年7月1日起施行。"])
     meta = extract_metadata(doc)
     assert meta["promulgation_date"] == "2019-04-23"
     assert "effective_date" not in meta and meta["original_effective_date"] == "2001-07-01"
+    assert meta["authority"] == "全国人民代表大会常务委员会"
 
 
 def test_dates_of_a_new_rule():
