@@ -69,7 +69,7 @@ def question_parts(question: str) -> list[str]:
 
 
 def _terms(text: str, index: BM25Index) -> list[str]:
-    return [t for group in key_terms(text, index) for t in group]
+    return [t for group in key_terms(text, index, hints=True) for t in group]
 
 
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None) -> list[tuple[int, str]]:
@@ -134,14 +134,15 @@ def steps_section(chunks: list[ChunkRecord]) -> ChunkRecord | None:
                  and _STEPS_HEADING.search(c.metadata.get("article_label") or "")), None)
 
 
-def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None) -> tuple[int, ChunkRecord] | None:
+def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None) -> ChunkRecord | None:
+    """The next-steps section of the best-ranked guide among the top three passages."""
     if steps_for is None:
         return None
-    for rank, hit in enumerate(hits[:3]):
+    for hit in hits[:3]:
         if hit.chunk.metadata.get("kind") != "article":
             found = steps_for(hit.chunk.doc_id)
             if found is not None:
-                return rank, found
+                return found
     return None
 
 
@@ -186,9 +187,8 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
             lines.append(f"{head}：{''.join(quote)}" if language == "zh" else f"{head}: {' '.join(quote)}")
     steps = _steps_chunk(hits, steps_for)
     if steps is not None:
-        rank, chunk = steps
-        hit = ScoredChunk(chunk, 0.0, {})
-        items = next_steps(chunk)
+        hit = ScoredChunk(steps, 0.0, {})
+        items = next_steps(steps)
         if items:
             lines.append(labels["steps"])
             lines += [f"{i}. {_cited(item, cites.cite(hit, item))}" for i, item in enumerate(items, 1)]

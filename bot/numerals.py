@@ -37,10 +37,6 @@ def zh_to_int(text: str) -> int | None:
     return total + section + current
 
 
-def _int(num: str) -> int | None:
-    return int(num) if num.isdigit() else zh_to_int(num)
-
-
 def normalize_figures(text: str) -> str:
     """Text with Chinese and English figures rewritten as Arabic numerals (only where they are figures)."""
     t = text.translate(_FULLWIDTH)

@@ -13,14 +13,15 @@ _EN_HINTS = {"how long": "期限", "how many years": "期限", "how much": "数�
              "who owns": "属于", "who is liable": "责任", "penalty": "罚款", "fine": "罚款"}
 
 
-def key_terms(question: str, index: BM25Index) -> list[list[str]]:
+def key_terms(question: str, index: BM25Index, hints: bool = False) -> list[list[str]]:
     """The question's search terms, as alternative groups: an English question's words that some passage contains,
-    and the Chinese glossary terms of its IP phrases (its other English words say nothing about a Chinese corpus)."""
+    and the Chinese glossary terms of its IP phrases (its other English words say nothing about a Chinese corpus).
+    ``hints`` adds what English question words ask for (how long → 期限) — for picking sentences, not for abstaining."""
     terms = list(dict.fromkeys(tokenize(question)))
     if _CJK.search(question):
         return [terms]
-    hinted = [zh for phrase, zh in _EN_HINTS.items() if phrase in question.lower()]
-    chinese = list(dict.fromkeys(t for zh in en_to_zh(question) + hinted for t in tokenize(zh)))
+    asked = [zh for phrase, zh in _EN_HINTS.items() if phrase in question.lower()] if hints else []
+    chinese = list(dict.fromkeys(t for zh in en_to_zh(question) + asked for t in tokenize(zh)))
     return [g for g in ([t for t in terms if not _unseen(t, index)], chinese) if g]
 
 
