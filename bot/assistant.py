@@ -11,9 +11,9 @@ from .answer import Answer, abstention
 from .extractive import compose_extractive, steps_section
 from .generate import check_budget, generate
 from .llm import NOTICES, ChatModel, LLMError, make_llm
-from .query import language_of, normalize_question
+from .query import language_of, normalize_question, rewrite_followup
 from .relevance import coverage
-from .retrieval import RetrievalParams, Retriever, SearchFilters
+from .retrieval import RetrievalParams, Retriever, SearchFilters, in_force_today
 
 if TYPE_CHECKING:
     from ipbot.settings import Settings
@@ -53,20 +53,40 @@ class Assistant:
         """Where to get help from a person, in the given language."""
         return self.settings.human_channel_zh if language == "zh" else self.settings.human_channel_en
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
-        """A cited answer, or an abstention pointing to a human service channel."""
+    def standalone_question(self, question: str, history: list[str] | None = None) -> str:
+        """The normalised question, made to stand alone from earlier questions of the conversation:
+        by the LLM's follow-up prompt when one is configured, by the topic-carrying heuristic otherwise."""
         q = normalize_question(question)
-        return self.answer(q, self.retriever.search(q, self.settings.top_k, filters))
+        if not history:
+            return q
+        heuristic = rewrite_followup(q, history)
+        if self.llm is None or heuristic == q:
+            return heuristic
+        language = language_of(q)
+        try:
+            rewritten = self.llm.complete(self.prompts.get("followup", language).messages(
+                history="\n".join(history[-4:]), question=q)).strip()
+        except LLMError:
+            return heuristic
+        return normalize_question(rewritten) if 0 < len(rewritten) <= 4 * len(heuristic) + 40 else heuristic
 
-    def ask_stream(self, question: str, filters: SearchFilters | None = None) -> Iterator[str | Answer]:
+    def ask(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None) -> Answer:
+        """A cited answer, or an abstention pointing to a human service channel.
+
+        Without ``filters`` only documents in force today are cited; ``history`` holds the person's
+        earlier questions, so that a follow-up ("那商标呢？") is understood."""
+        q = self.standalone_question(question, history)
+        return self.answer(q, self.retriever.search(q, self.settings.top_k, filters or in_force_today()))
+
+    def ask_stream(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is written and checked, then the final Answer.
 
         Show the deltas as they come, then replace them with the final ``Answer.answer``: it differs from
         the deltas when the model failed midway and the extractive answer is shown instead.
         Raises InvalidQuestion (before yielding anything) for an empty question.
         """
-        q = normalize_question(question)
-        hits = self.retriever.search(q, self.settings.top_k, filters)
+        q = self.standalone_question(question, history)
+        hits = self.retriever.search(q, self.settings.top_k, filters or in_force_today())
         yield from self.answer_stream(q, hits)
 
     def answer(self, question: str, hits: list[ScoredChunk], use_llm: bool = True) -> Answer:

@@ -136,3 +136,8 @@ class Retriever:
                    if cid in chunks and (filters is None or filters.accepts(chunks[cid].metadata))]
         results.sort(key=lambda r: -r.score)
         return results[:k]
+
+
+def in_force_today() -> SearchFilters:
+    """The default filter for answers: documents in force today (not repealed, already effective)."""
+    return SearchFilters(in_force_on=date.today())

@@ -107,3 +107,13 @@ def test_search_while_the_index_is_updated(assistant, docs_dir):
     thread.join()
     assert not errors and results and all(r > 0 for r in results)
     assert assistant.kb.vectors.count() == sum(d.chunk_count for d in assistant.kb.documents())
+
+
+def test_ask_understands_a_followup_and_cites_only_documents_in_force(assistant, docs_dir, kb):
+    first = assistant.ask("示例权的期限是多久？")
+    assert not first.abstained
+    follow = assistant.ask("那年费呢？", history=["示例权的期限是多久？"])
+    assert not follow.abstained and "三百元" in follow.answer
+    kb.registry.update_metadata("example-law", {"status": "repealed"})
+    repealed = assistant.ask("示例权的期限是多久？")
+    assert all(c.doc_id != "example-law" for c in repealed.citations)

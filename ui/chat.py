@@ -38,6 +38,7 @@ class ChatHandlers:
         """Yield (history, question box, sources, exchange id, feedback status, (answer, passages)) as the answer streams in."""
         t = LABELS.get(language, LABELS["zh"])
         history = list(history or [])
+        earlier = [html.unescape(m["content"]) for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
         text = (message or "").strip()
         if not text:
             yield history, "", gr.skip(), gr.skip(), t["empty"], gr.skip()
@@ -50,7 +51,7 @@ class ChatHandlers:
             yield history, message, gr.skip(), gr.skip(), "", gr.skip()
             return
         try:
-            stream = self.services.assistant.ask_stream(text, self.services.public_filters())
+            stream = self.services.assistant.ask_stream(text, self.services.public_filters(), history=earlier[-4:])
             first = next(stream)
         except InvalidQuestion:
             history.append({"role": "assistant", "content": esc(t["empty"])})
