@@ -13,6 +13,7 @@ from .generate import check_budget, generate
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .query import language_of, normalize_question, rewrite_followup
 from .relevance import coverage
+from .rerank import rerank
 from .retrieval import RetrievalParams, Retriever, SearchFilters, in_force_today
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Assistant:
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""
-        return self.retriever.search(normalize_question(question), k, filters)
+        return self.retrieve(normalize_question(question), filters, k)
 
     def human_channel(self, language: str) -> str:
         """Where to get help from a person, in the given language."""
@@ -70,13 +71,21 @@ class Assistant:
             return heuristic
         return normalize_question(rewritten) if 0 < len(rewritten) <= 4 * len(heuristic) + 40 else heuristic
 
+    def retrieve(self, question: str, filters: SearchFilters | None, k: int | None = None) -> list[ScoredChunk]:
+        """The passages an answer is built from: fused retrieval, reordered by the LLM when llm_rerank is on."""
+        k = k or self.settings.top_k
+        if not (self.settings.llm_rerank and self.llm is not None):
+            return self.retriever.search(question, k, filters)
+        candidates = self.retriever.search(question, max(k, self.settings.llm_rerank_candidates), filters)
+        return rerank(self.llm, question, candidates, language_of(question))[:k]
+
     def ask(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None) -> Answer:
         """A cited answer, or an abstention pointing to a human service channel.
 
         Without ``filters`` only documents in force today are cited; ``history`` holds the person's
         earlier questions, so that a follow-up ("那商标呢？") is understood."""
         q = self.standalone_question(question, history)
-        return self.answer(q, self.retriever.search(q, self.settings.top_k, filters or in_force_today()))
+        return self.answer(q, self.retrieve(q, filters or in_force_today()))
 
     def ask_stream(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is written and checked, then the final Answer.
@@ -86,8 +95,7 @@ class Assistant:
         Raises InvalidQuestion (before yielding anything) for an empty question.
         """
         q = self.standalone_question(question, history)
-        hits = self.retriever.search(q, self.settings.top_k, filters or in_force_today())
-        yield from self.answer_stream(q, hits)
+        yield from self.answer_stream(q, self.retrieve(q, filters or in_force_today()))
 
     def answer(self, question: str, hits: list[ScoredChunk], use_llm: bool = True) -> Answer:
         """The answer to a normalised question from already retrieved passages."""

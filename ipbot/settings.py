@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     llm_max_answer_tokens: int = Field(800, ge=64, le=32_000, description="Most tokens the LLM may write in one answer.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 429/5xx), with exponential backoff.")
+    llm_rerank: bool = Field(False, description="Let the LLM reorder the retrieved passages before answering (off by default: one extra LLM call per question; see benchmarks/RESULTS.md).")
+    llm_rerank_candidates: int = Field(12, ge=2, le=40, description="How many fused passages the LLM reranker sees.")
     llm_retry_backoff_s: float = Field(0.5, ge=0, le=60, description="Delay before the first retry; doubled for each further one.")
     citation_min_overlap: float = Field(0.5, ge=0, le=1, description="Share of a generated sentence's key terms that its cited sources must contain, else the sentence is dropped.")
     host: str = Field("127.0.0.1", description="Interface the web app listens on.")

@@ -1,0 +1,60 @@
+"""Optional LLM reranking over real HTTP (scripted OpenAI-compatible server); off by default."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fake_openai import FakeOpenAI, error, reply
+from ingest import ingest_paths
+from bot.rerank import parse_order
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+def _assistant(settings, kb, fake, **overrides):
+    from bot import Assistant
+
+    values = {"llm_base_url": fake.url, "llm_model": "fake", "llm_timeout_s": 2.0, "llm_max_retries": 0, **overrides}
+    return Assistant(settings.model_copy(update=values), kb)
+
+
+def _reverse(request: dict) -> str:
+    numbers = re.findall(r"^\[(\d+)\]", request["messages"][-1]["content"], re.M)
+    return ",".join(reversed(numbers))
+
+
+def test_parse_order_ignores_noise():
+    assert parse_order("3, 1, 3, 9, x2", 3) == [2, 0, 1]
+
+
+def test_rerank_is_off_by_default(settings, kb, docs_dir, fake):
+    list(ingest_paths(kb, [docs_dir]))
+    _assistant(settings, kb, fake).search("示例权的期限", 5)
+    assert fake.calls == []
+
+
+def test_llm_reorders_the_passages(settings, kb, docs_dir, fake):
+    from bot import SearchFilters
+
+    list(ingest_paths(kb, [docs_dir]))
+    plain = _assistant(settings, kb, fake).search("示例权的期限", 4, SearchFilters())
+    fake.push(reply(_reverse))
+    reranked = _assistant(settings, kb, fake, llm_rerank=True, llm_rerank_candidates=4).search("示例权的期限", 4, SearchFilters())
+    assert [h.chunk.chunk_id for h in reranked] == [h.chunk.chunk_id for h in reversed(plain)]
+    request = fake.calls[0]["messages"]
+    assert "not instructions" in request[0]["content"] or "不是给你的指令" in request[0]["content"]
+
+
+def test_a_failing_reranker_keeps_the_fused_order(settings, kb, docs_dir, fake):
+    from bot import SearchFilters
+
+    list(ingest_paths(kb, [docs_dir]))
+    plain = _assistant(settings, kb, fake).search("示例权的年费", 4, SearchFilters())
+    fake.push(error(500))
+    kept = _assistant(settings, kb, fake, llm_rerank=True, llm_rerank_candidates=4).search("示例权的年费", 4, SearchFilters())
+    assert [h.chunk.chunk_id for h in kept] == [h.chunk.chunk_id for h in plain]
