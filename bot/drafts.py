@@ -9,6 +9,8 @@ from datetime import date
 from .answer import DISCLAIMER, Answer, Citation, answer_body
 from .appdb import AppDB, utc_now
 from .errors import BotError
+from .generate import generate
+from .llm import LLMError
 from .query import language_of, normalize_question
 
 FACT_KEYS = ("industry", "region", "stage")
@@ -112,12 +114,38 @@ def draft_from_answer(question: str, answer: Answer, facts: dict, human_channel:
     return Draft(question, "\n".join(lines), citations, facts, language)
 
 
+def llm_draft(assistant, question: str, facts: dict, filters=None) -> Draft | None:
+    """A draft written by the LLM from the staff prompt, every sentence citation-checked; None when no LLM
+    is configured, the sources do not cover the question, or the model fails (the template is used then)."""
+    if assistant.llm is None:
+        return None
+    language = language_of(question)
+    hits = assistant.retrieve(question, filters)
+    facts_text = "；".join(f"{k}：{v}" for k, v in facts.items() if v)
+    try:
+        final = None
+        for item in generate(assistant.llm, f"{question}（{facts_text}）" if facts_text else question, language, hits,
+                             prompt=assistant.prompts.get("staff_reply", language), min_overlap=assistant.settings.citation_min_overlap,
+                             stream=False, extra={"human_channel": assistant.human_channel(language)}):
+            final = item
+    except LLMError:
+        return None
+    if not isinstance(final, Answer) or final.abstained:
+        return None
+    return Draft(question, final.answer, [asdict(c) for c in final.citations], facts, language)
+
+
 def compose_draft(assistant, question: str, facts: dict | None = None, filters=None) -> Draft:
-    """A draft reply to a client's question from the assistant's cited answer (the LLM's when one is configured)."""
+    """A draft reply to a client's question: written by the LLM from the staff prompt when one is configured,
+    else (or when that fails) the formal template filled from the assistant's cited answer."""
     q = normalize_question(question)
+    facts = {k: (v or "").strip() for k, v in (facts or {}).items() if k in FACT_KEYS and (v or "").strip()}
+    drafted = llm_draft(assistant, q, facts, filters)
+    if drafted is not None:
+        return drafted
     answer = assistant.ask(q, filters)
     language = language_of(q)
-    return draft_from_answer(q, answer, facts or {}, assistant.human_channel(language), assistant.settings.service_center_name)
+    return draft_from_answer(q, answer, facts, assistant.human_channel(language), assistant.settings.service_center_name)
 
 
 class DraftStore:

@@ -17,9 +17,14 @@ MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 
 
-def source_budget(llm: ChatModel, prompt: Prompt, question: str) -> int:
+def fill(prompt: Prompt, **values: object) -> list[dict[str, str]]:
+    """The prompt's messages from those of ``values`` it declares (prompts take different subsets)."""
+    return prompt.messages(**{k: v for k, v in values.items() if k in prompt.variables})
+
+
+def source_budget(llm: ChatModel, prompt: Prompt, question: str, extra: dict | None = None) -> int:
     """Tokens left for the sources once the prompt, the question and the answer are accounted for."""
-    empty = prompt.messages(question=question, sources="", count=0, no_answer=NO_ANSWER)
+    empty = fill(prompt, question=question, sources="", count=0, no_answer=NO_ANSWER, **(extra or {}))
     used = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in empty)
     return llm.config.context_tokens - llm.config.max_answer_tokens - used - SAFETY_TOKENS
 
@@ -50,13 +55,14 @@ def _citations(ctx: Context, checker: CitationChecker) -> list[Citation]:
 
 
 def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChunk], *, prompt: Prompt, min_overlap: float,
-             stream: bool = True) -> Iterator[str | Answer | None]:
+             stream: bool = True, extra: dict | None = None) -> Iterator[str | Answer | None]:
     """Checked text deltas of the model's answer, then the Answer — or None when the model says the sources do not answer.
 
     Raises LLMError (the model failed or nothing it wrote is supported) for the caller to fall back on.
+    ``extra`` fills further variables of prompts that take them (the staff prompt's human_channel).
     """
-    ctx = build_context(hits, source_budget(llm, prompt, question), language)
-    messages = prompt.messages(question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER)
+    ctx = build_context(hits, source_budget(llm, prompt, question, extra), language)
+    messages = fill(prompt, question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER, **(extra or {}))
     checker = CitationChecker.over(ctx.source_texts, min_overlap)
     for delta in llm.stream(messages) if stream else iter([llm.complete(messages)]):
         shown = checker.feed(delta)

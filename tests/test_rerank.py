@@ -58,3 +58,23 @@ def test_a_failing_reranker_keeps_the_fused_order(settings, kb, docs_dir, fake):
     fake.push(error(500))
     kept = _assistant(settings, kb, fake, llm_rerank=True, llm_rerank_candidates=4).search("示例权的年费", 4, SearchFilters())
     assert [h.chunk.chunk_id for h in kept] == [h.chunk.chunk_id for h in plain]
+
+
+def test_staff_draft_is_written_from_the_staff_prompt_and_checked(settings, kb, docs_dir, fake):
+    from bot.drafts import compose_draft
+
+    list(ingest_paths(kb, [docs_dir]))
+
+    def staff_reply(request: dict) -> str:
+        user = request["messages"][-1]["content"]
+        n = next(m.group(1) for m in re.finditer(r"<source id=(\d+)>\n(.*?)\n</source>", user, re.S) if "年费为每年三百元" in m.group(2))
+        return f"您好：示例权人应当自授权当年起缴纳年费，年费为每年三百元[{n}]。示例权年费为每年九百元[{n}]。"
+
+    fake.push(reply(staff_reply))
+    draft = compose_draft(_assistant(settings, kb, fake), "示例权的年费是多少？", {"industry": "制造业"})
+    assert "工作人员" in fake.calls[0]["messages"][0]["content"] and "制造业" in fake.calls[0]["messages"][-1]["content"]
+    assert "三百元" in draft.body and "九百元" not in draft.body and draft.citations
+
+    fake.push(error(500))
+    fallback = compose_draft(_assistant(settings, kb, fake), "示例权的年费是多少？", {})
+    assert "三百元" in fallback.body and fallback.citations
