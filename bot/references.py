@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+from .numerals import zh_to_int
+
 _NUM = r"[0-9零〇一二两三四五六七八九十百千]+"
 _ZH_REF = re.compile(rf"《?(?P<law>[\u3400-\u9fff（）()]{{2,40}}?)》?\s*第\s*(?P<num>{_NUM})\s*条(?P<sub>之[一二三四五六七八九十])?")
 _EN_ARTICLE = re.compile(r"\b(?:art(?:icle)?s?\.?|rule|§)\s*(?P<num>\d+)", re.I)
@@ -43,18 +43,7 @@ _GENERIC = re.compile(r"中华人民共和国|最高人民法院|关于|审理|�
 
 def chinese_number(text: str) -> int | None:
     """第四十二 → 42, 一百零五 → 105, '57' → 57; None when it is not a number."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (current or 1) * _UNITS[ch]
-            current = 0
-        else:
-            return None
-    return total + current
+    return int(text) if text.isdigit() else zh_to_int(text)
 
 
 @dataclass
