@@ -549,7 +549,4 @@ def bench_query(
     out.print(f"{len(lat)} searches (k=10, hybrid, query embedding included): p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
 
 
-from . import cli_answers  # noqa: E402,F401  (registers `ipbot eval answers`)
-
-
-from . import cli_users  # noqa: E402,F401  (registers the users commands)
+from . import cli_answers, cli_users  # noqa: E402,F401  (they register `ipbot eval answers` and `ipbot users`)

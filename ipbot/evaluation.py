@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from .scoring import first_hit_rank, load_articles
+from .scoring import first_hit_rank
 
 KS = (1, 3, 5, 10)
 
