@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+from knowledge import SQLiteFile
 
 APP_DB_NAME = "app.sqlite3"
 
@@ -42,45 +42,19 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class AppDB:
-    """One SQLite file; a connection per thread (Gradio runs handlers in a thread pool)."""
+class AppDB(SQLiteFile):
+    """The app database file; rows come back as sqlite3.Row."""
 
     def __init__(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-        return db
+        super().__init__(path, _SCHEMA, sqlite3.Row)
 
     def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
         """Rows of a SELECT."""
-        return self._db().execute(sql, params).fetchall()
+        return self.connection().execute(sql, params).fetchall()
 
     def one(self, sql: str, params: tuple | list = ()) -> sqlite3.Row | None:
         """The first row of a SELECT, or None."""
-        return self._db().execute(sql, params).fetchone()
-
-    @contextmanager
-    def tx(self):
-        """A write transaction; rolled back when the block raises."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return self.connection().execute(sql, params).fetchone()
 
 
 def open_app_db(data_dir: Path) -> AppDB:

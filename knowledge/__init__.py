@@ -7,6 +7,7 @@ from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, Un
 from .glossary import en_to_zh, load_glossary, zh_terms_in
 from .lexical import tokenize
 from .records import ChunkRecord, DocumentRecord, ScoredChunk
+from .sqlite import SQLiteFile
 from .tokens import count_tokens, prepare_tiktoken_cache
 
 STARTER_DIR = Path(__file__).with_name("starter")
@@ -15,5 +16,5 @@ COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in",
+    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
 ]

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from .records import ChunkRecord, DocumentRecord
+from .sqlite import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,43 +22,20 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 _DOC_COLUMNS = "doc_id, source, sha256, title, fmt, status, chunk_count, version, ingested_at, metadata, warnings"
 
 
-class Registry:
+class Registry(SQLiteFile):
     """Documents, their chunks and the lexical tokens of each chunk, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _tx(self):
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        super().__init__(path, _SCHEMA)
 
     def get_meta(self, key: str) -> str | None:
         """A value of the meta table (embedding model, generation …)."""
-        row = self._db().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self.connection().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the meta table."""
-        with self._tx() as db:
+        with self.tx() as db:
             db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
     def generation(self) -> int:
@@ -68,23 +44,23 @@ class Registry:
 
     def documents(self) -> list[DocumentRecord]:
         """All registered documents, by title."""
-        rows = self._db().execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY title, doc_id").fetchall()
+        rows = self.connection().execute(f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY title, doc_id").fetchall()
         return [_doc(r) for r in rows]
 
     def document(self, doc_id: str) -> DocumentRecord | None:
         """The document with this id, or None."""
-        row = self._db().execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        row = self.connection().execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
 
     def document_by_source(self, source: str) -> DocumentRecord | None:
         """The document ingested from this source path, or None."""
-        row = self._db().execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE source=?", (source,)).fetchone()
+        row = self.connection().execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE source=?", (source,)).fetchone()
         return _doc(row) if row else None
 
     def chunks(self, doc_id: str | None = None) -> list[ChunkRecord]:
         """Chunks of one document (or of all documents) in reading order."""
         sql = "SELECT chunk_id, doc_id, ordinal, text, metadata FROM chunks"
-        rows = self._db().execute(sql + (" WHERE doc_id=? ORDER BY ordinal" if doc_id else " ORDER BY doc_id, ordinal"), (doc_id,) if doc_id else ()).fetchall()
+        rows = self.connection().execute(sql + (" WHERE doc_id=? ORDER BY ordinal" if doc_id else " ORDER BY doc_id, ordinal"), (doc_id,) if doc_id else ()).fetchall()
         return [ChunkRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
@@ -93,17 +69,17 @@ class Registry:
         for i in range(0, len(chunk_ids), 500):
             part = chunk_ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            for r in self._db().execute(f"SELECT chunk_id, doc_id, ordinal, text, metadata FROM chunks WHERE chunk_id IN ({marks})", part):
+            for r in self.connection().execute(f"SELECT chunk_id, doc_id, ordinal, text, metadata FROM chunks WHERE chunk_id IN ({marks})", part):
                 out[r[0]] = ChunkRecord(r[0], r[1], r[2], r[3], json.loads(r[4]))
         return out
 
     def all_tokens(self) -> list[tuple[str, list[str]]]:
         """(chunk_id, lexical tokens) of every chunk, to rebuild the in-memory BM25 index."""
-        return [(cid, toks.split(" ") if toks else []) for cid, toks in self._db().execute("SELECT chunk_id, tokens FROM chunks")]
+        return [(cid, toks.split(" ") if toks else []) for cid, toks in self.connection().execute("SELECT chunk_id, tokens FROM chunks")]
 
     def replace_document(self, doc: DocumentRecord, chunks: list[ChunkRecord], tokens: list[list[str]]) -> list[str]:
         """Atomically make ``chunks`` the document's only chunks; returns the chunk ids it replaced."""
-        with self._tx() as db:
+        with self.tx() as db:
             old = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc.doc_id,))]
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
             db.execute(
@@ -120,7 +96,7 @@ class Registry:
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Delete a document and its chunks; returns the removed chunk ids."""
-        with self._tx() as db:
+        with self.tx() as db:
             old = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
             db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
@@ -129,7 +105,7 @@ class Registry:
 
     def update_metadata(self, doc_id: str, changes: dict) -> None:
         """Merge ``changes`` into a document's metadata and into each of its chunks' metadata."""
-        with self._tx() as db:
+        with self.tx() as db:
             row = db.execute("SELECT metadata FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
             if row is None:
                 return
@@ -137,14 +113,6 @@ class Registry:
             for cid, meta in db.execute("SELECT chunk_id, metadata FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
                 db.execute("UPDATE chunks SET metadata=? WHERE chunk_id=?", (json.dumps({**json.loads(meta), **changes}, ensure_ascii=False), cid))
             _bump(db)
-
-    def close(self) -> None:
-        """Close this thread's connection."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-
 
 def _bump(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1")
