@@ -414,6 +414,16 @@ def _index_corpus(settings: Settings, corpus: Path):
     return assistant
 
 
+def eval_inputs(corpus: Path | None, articles: Path | None, data_dir: Path | None) -> tuple[Path, dict, Settings]:
+    """The corpus directory, the scoring articles and the settings shared by the ``eval`` commands."""
+    from .scoring import load_articles
+
+    articles = articles or _default_shared("eval/articles.jsonl")
+    if not articles.exists():
+        fail(f"articles file not found: {articles}")
+    return corpus or _default_shared("corpus"), load_articles(articles), settings_for(data_dir or Path("var/eval"))
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     qa: Annotated[list[Path], typer.Option(help="JSONL questions with gold articles (see ../shared/eval/README.md); repeatable.")],
@@ -427,15 +437,9 @@ def eval_retrieval(
 ) -> None:
     """hit@1/3/5/10 and MRR@10 by task, topic and language, beside the tutorial baseline."""
     from .evaluation import breakdown, format_table, run_questions, summarize_latency, tutorial_baseline, write_report
-    from .scoring import load_articles
 
-    corpus = corpus or _default_shared("corpus")
-    articles = articles or _default_shared("eval/articles.jsonl")
-    if not articles.exists():
-        fail(f"articles file not found: {articles}")
-    settings = settings_for(data_dir or Path("var/eval"))
+    corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     questions = [q for path in qa for q in _read_jsonl(path, "query")]
-    gold = load_articles(articles)
     assistant = _index_corpus(settings, corpus)
     from bot import SearchFilters
 

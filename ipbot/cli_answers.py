@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import DataDir, _default_shared, _index_corpus, _read_jsonl, console, eval_app, fail, open_assistant, out, settings_for
+from .cli import DataDir, _index_corpus, _read_jsonl, console, eval_app, eval_inputs, open_assistant, out
 from .evaluation import summarize_latency, write_report
-from .scoring import first_hit_rank, load_articles
+from .scoring import first_hit_rank
 
 
 def _retrieve(assistant, questions: list[dict]) -> list[tuple[str, list]]:
@@ -77,13 +77,8 @@ def eval_answers(
     data_dir: DataDir = None,
 ) -> None:
     """Answers over the corpus: share citing a gold article, citations passing the check, abstention, answer latency."""
-    corpus = corpus or _default_shared("corpus")
-    articles = articles or _default_shared("eval/articles.jsonl")
-    if not articles.exists():
-        fail(f"articles file not found: {articles}")
-    settings = settings_for(data_dir or Path("var/eval"))
+    corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     in_scope, outside = _read_jsonl(qa, "query"), _read_jsonl(out_of_scope, "query")
-    gold = load_articles(articles)
     assistant = _index_corpus(settings, corpus) if reindex else open_assistant(settings)
     console.print(f"retrieving for {len(in_scope)} in-scope and {len(outside)} out-of-scope questions", highlight=False)
     retrieved_in, retrieved_out = _retrieve(assistant, in_scope), _retrieve(assistant, outside)

@@ -76,7 +76,8 @@ class KnowledgeBase:
             except BaseException:
                 self.vectors.delete(ids)
                 raise
-            self.vectors.delete([i for i in old_ids if i not in set(ids)])
+            fresh = set(ids)
+            self.vectors.delete([i for i in old_ids if i not in fresh])
             if self._bm25 is not None and self._bm25_generation == self.registry.generation() - 1:
                 for cid in old_ids:
                     self._bm25.remove(cid)
