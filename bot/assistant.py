@@ -14,6 +14,7 @@ from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .query import language_of, normalize_question, rewrite_followup
 from .relevance import coverage
 from .rerank import rerank
+from .ranking import make_ranker
 from .retrieval import RetrievalParams, Retriever, SearchFilters, in_force_today
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ class Assistant:
             for language in LANGUAGES:
                 check_budget(self.llm, self.prompts.get("answer", language))
         self.kb = kb or open_knowledge_base(settings)
-        self.retriever = Retriever(self.kb, RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight,
-                                                                   topic_weight=settings.topic_weight))
+        params = RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight,
+                                 topic_weight=settings.topic_weight, rerank_pool=settings.rerank_pool)
+        self.retriever = Retriever(self.kb, params, make_ranker(settings.ranker))
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh
+import numpy as np
+
+from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokenize
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import language_of, split_options
+from .ranking import LinearRanker, Signals, feature_matrix
 from .references import find_references, title_matches
+from .relevance import key_terms
 
 
 @dataclass
@@ -47,6 +51,7 @@ class RetrievalParams:
     candidates: int = 50
     topic_weight: float = 0.5
     dense_query_chars: int = 160
+    rerank_pool: int = 30
 
 
 @dataclass
@@ -74,9 +79,10 @@ def plan_query(question: str) -> QueryPlan:
 class Retriever:
     """Searches one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, params: RetrievalParams | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, params: RetrievalParams | None = None, ranker: LinearRanker | None = None) -> None:
         self.kb = kb
         self.params = params or RetrievalParams()
+        self.ranker = ranker
 
     def article_hits(self, question: str) -> list[ChunkRecord]:
         """Chunks of articles the question names explicitly (专利法第四十二条)."""
@@ -98,44 +104,79 @@ class Retriever:
                     break
         return out
 
-    def ranked_lists(self, plan: QueryPlan, n: int) -> list[tuple[str, float, list[tuple[str, float]]]]:
-        """(side, weight, hits) for every sub-query of the plan."""
+    def ranked_lists(self, plan: QueryPlan, n: int) -> tuple[list[tuple[str, float, list[tuple[str, float]]]], list[np.ndarray]]:
+        """(side, weight, hits) for every sub-query of the plan, and the dense query vectors."""
         p = self.params
-        lists = []
+        lists, vectors = [], []
         if p.dense_weight:
-            dense = [q[: p.dense_query_chars] for q in plan.dense]
-            lists += [("dense", p.dense_weight / len(dense) ** 0.5, hits) for hits in self.kb.dense_search_many(dense, n)]
+            vectors = self.kb.embed_queries([q[: p.dense_query_chars] for q in plan.dense])
+            lists += [("dense", p.dense_weight / max(len(vectors), 1) ** 0.5, hits) for hits in self.kb.dense_search_vectors(vectors, n)]
         if p.lexical_weight:
             lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(q, n)) for q in plan.lexical]
-        return lists
+        return lists, vectors
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """The ``k`` best chunks for a (normalised) question, best first."""
         p = self.params
         n = max(p.candidates, k * 3)
+        plan = plan_query(question)
+        lists, vectors = self.ranked_lists(plan, n)
         fused: dict[str, float] = {}
         ranks: dict[str, dict] = {}
-        for side, weight, hits in self.ranked_lists(plan_query(question), n):
+        for side, weight, hits in lists:
             for rank, (cid, score) in enumerate(hits):
                 fused[cid] = fused.get(cid, 0.0) + weight / (p.rrf_k + rank + 1)
                 info = ranks.setdefault(cid, {})
                 if rank + 1 < info.get(side, 10**9):
                     info[side], info[f"{side}_score"] = rank + 1, round(score, 4)
         direct = self.article_hits(question)
-        top = max(fused.values(), default=0.0) + 1.0
-        for i, c in enumerate(direct):
-            fused[c.chunk_id] = top - i * 1e-3
-            ranks.setdefault(c.chunk_id, {})["article_ref"] = 1
-        chunks = self.kb.get_chunks(list(fused))
-        if p.topic_weight:
+        chunks = self.kb.get_chunks(list(fused) + [c.chunk_id for c in direct if c.chunk_id not in fused])
+        if self.ranker is None and p.topic_weight:
             wanted = question_topics(question)
             for cid, chunk in chunks.items():
                 if wanted & title_topics(chunk.metadata.get("title", "")):
-                    fused[cid] += p.topic_weight / (p.rrf_k + 1)
-        results = [ScoredChunk(chunks[cid], score, ranks.get(cid, {})) for cid, score in fused.items()
-                   if cid in chunks and (filters is None or filters.accepts(chunks[cid].metadata))]
+                    fused[cid] = fused.get(cid, 0.0) + p.topic_weight / (p.rrf_k + 1)
+        order = sorted((cid for cid in fused if cid in chunks and (filters is None or filters.accepts(chunks[cid].metadata))),
+                       key=lambda cid: -fused[cid])
+        scores = {cid: fused[cid] for cid in order}
+        if self.ranker is not None and order:
+            pool = order[: p.rerank_pool]
+            signals = self._signals(question, plan, lists, vectors)
+            rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool))
+            learned = self.ranker.score(rows)
+            pool_scores = {cid: float(s) for cid, s in zip(pool, learned)}
+            floor = min(pool_scores.values())
+            scores = {cid: pool_scores.get(cid, floor - 1.0 - i * 1e-6) for i, cid in enumerate(order)}
+            order.sort(key=lambda cid: -scores[cid])
+        top = max(scores.values(), default=0.0) + 1.0
+        for i, c in enumerate(direct):
+            if filters is None or filters.accepts(c.metadata):
+                scores[c.chunk_id] = top - i * 1e-3
+                ranks.setdefault(c.chunk_id, {})["article_ref"] = 1
+                chunks.setdefault(c.chunk_id, c)
+        results = [ScoredChunk(chunks[cid], score, ranks.get(cid, {})) for cid, score in scores.items()]
         results.sort(key=lambda r: -r.score)
         return results[:k]
+
+    def _signals(self, question: str, plan: QueryPlan, lists, vectors) -> Signals:
+        """Per-search inputs of the ranker's features."""
+        dense_ranks: dict[str, int] = {}
+        lexical = [hits for side, _, hits in lists if side == "lexical"]
+        for side, _, hits in lists:
+            if side == "dense":
+                for rank, (cid, _) in enumerate(hits, 1):
+                    dense_ranks[cid] = min(rank, dense_ranks.get(cid, rank))
+        index = self.kb.bm25()
+        return Signals(
+            question_terms=key_terms(question, index),
+            dense_vectors=vectors,
+            dense_ranks=dense_ranks,
+            lexical_tokens=tokenize(plan.lexical[0]) if plan.lexical else [],
+            lexical_ranks={cid: r for r, (cid, _) in enumerate(lexical[0], 1)} if lexical else {},
+            option_tokens=[tokenize(q) for q in plan.lexical[1:]],
+            topics=question_topics(question),
+            question=question,
+        )
 
 
 def in_force_today() -> SearchFilters:

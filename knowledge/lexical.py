@@ -51,6 +51,7 @@ class BM25Index:
         self.k1, self.b = k1, b
         self._postings: dict[str, dict[str, int]] = {}
         self._lengths: dict[str, int] = {}
+        self._terms: dict[str, frozenset[str]] = {}
         self._total = 0
 
     def __len__(self) -> int:
@@ -63,13 +64,14 @@ class BM25Index:
         for term, tf in Counter(tokens).items():
             self._postings.setdefault(term, {})[chunk_id] = tf
         self._lengths[chunk_id] = len(tokens)
+        self._terms[chunk_id] = frozenset(tokens)
         self._total += len(tokens)
 
-    def remove(self, chunk_id: str, tokens: list[str] | None = None) -> None:
-        """Drop one chunk; ``tokens`` speeds it up when known."""
+    def remove(self, chunk_id: str) -> None:
+        """Drop one chunk."""
         if chunk_id not in self._lengths:
             return
-        terms = set(tokens) if tokens is not None else [t for t, p in self._postings.items() if chunk_id in p]
+        terms = self._terms.pop(chunk_id)
         for term in terms:
             posting = self._postings.get(term)
             if posting is not None:
@@ -77,6 +79,10 @@ class BM25Index:
                 if not posting:
                     del self._postings[term]
         self._total -= self._lengths.pop(chunk_id)
+
+    def terms_of(self, chunk_id: str) -> frozenset[str]:
+        """The distinct tokens of one indexed chunk (empty when unknown)."""
+        return self._terms.get(chunk_id, frozenset())
 
     def idf(self, term: str) -> float:
         """Robertson–Spärck Jones idf, floored at a small positive value."""

@@ -1,0 +1,163 @@
+"""Fit the second-stage linear ranker (bot/ranker.json) on evaluation sets, with cross-validation.
+
+    .venv/bin/python benchmarks/train_ranker.py --data-dir var/eval \
+        --qa ../shared/eval/dev_retrieval.jsonl benchmarks/qa_plain_zh.jsonl benchmarks/qa_english.jsonl \
+             benchmarks/qa_mixed_topics.jsonl [--write bot/ranker.json]
+
+For every question it takes the fused candidate pool the retriever builds, computes the ranker's features
+(bot/ranking.py) and labels each candidate by the scoring rule of ../shared/eval/README.md. The model is a
+linear softmax over each question's pool (listwise cross-entropy, L2-regularised), fitted by gradient
+descent in numpy. It prints hit@1/hit@5 per set for fused ranks alone and for the ranker in k-fold
+cross-validation (each question scored by a model that did not see it), then fits on everything and,
+with --write, stores the weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ipbot.offline import go_offline  # noqa: E402
+
+go_offline()
+
+from bot import Assistant  # noqa: E402
+from bot.query import normalize_question  # noqa: E402
+from bot.ranking import FEATURES, feature_matrix  # noqa: E402
+from bot.retrieval import plan_query  # noqa: E402
+from ipbot.scoring import first_hit_rank, load_articles  # noqa: E402
+from ipbot.settings import Settings  # noqa: E402
+
+
+def collect(assistant: Assistant, questions: list[dict], articles: dict, pool_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(features, labels, fused order) per question; the pool is what the retriever would rerank."""
+    retriever = assistant.retriever
+    kb = retriever.kb
+    p = retriever.params
+    out = []
+    for q in questions:
+        question = normalize_question(q["query"])
+        plan = plan_query(question)
+        lists, vectors = retriever.ranked_lists(plan, max(p.candidates, 30))
+        fused: dict[str, float] = {}
+        for _, weight, hits in lists:
+            for rank, (cid, _) in enumerate(hits):
+                fused[cid] = fused.get(cid, 0.0) + weight / (p.rrf_k + rank + 1)
+        order = sorted(fused, key=lambda c: -fused[c])[:pool_size]
+        chunks = kb.get_chunks(order)
+        order = [c for c in order if c in chunks]
+        signals = retriever._signals(question, plan, lists, vectors)
+        rows = feature_matrix([chunks[c] for c in order], fused, signals, kb.bm25(), kb.embeddings(order))
+        gold = [articles[(g["file"], int(g["article"]))] for g in q["gold"] if (g["file"], int(g["article"])) in articles]
+        labels = np.array([1.0 if first_hit_rank([chunks[c].text], gold) else 0.0 for c in order])
+        out.append((rows, labels, np.arange(len(order))))
+    return out
+
+
+def fit(data, l2: float = 1e-2, steps: int = 600, lr: float = 0.1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights, mean and scale of a listwise softmax model over the questions that have a positive."""
+    usable = [(x, y) for x, y, _ in data if y.any() and len(y) > 1]
+    stacked = np.vstack([x for x, _ in usable])
+    mean, scale = stacked.mean(0), stacked.std(0)
+    scale[scale == 0] = 1.0
+    x = (stacked - mean) / scale
+    y = np.concatenate([y / y.sum() for _, y in usable])
+    starts = np.cumsum([0] + [len(yy) for _, yy in usable])[:-1]
+    group = np.repeat(np.arange(len(usable)), [len(yy) for _, yy in usable])
+    w = np.zeros(x.shape[1])
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, steps + 1):
+        s = x @ w
+        s = s - np.maximum.reduceat(s, starts)[group]
+        e = np.exp(s)
+        prob = e / np.add.reduceat(e, starts)[group]
+        grad = l2 * w + x.T @ (prob - y) / len(usable)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        w -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return w, mean, scale
+
+
+def ranks_of(data, model=None) -> list[int | None]:
+    """1-based rank of the first positive, by the model or by fused order."""
+    out = []
+    for x, y, order in data:
+        if model is None:
+            idx = order
+        else:
+            w, mean, scale = model
+            idx = np.argsort(-(((x - mean) / scale) @ w), kind="stable")
+        hit = [r for r, i in enumerate(idx, 1) if y[i]]
+        out.append(hit[0] if hit else None)
+    return out
+
+
+def summary(ranks: list[int | None]) -> str:
+    n = len(ranks) or 1
+    h1 = sum(1 for r in ranks if r == 1) / n
+    h5 = sum(1 for r in ranks if r and r <= 5) / n
+    mrr = sum(1 / r for r in ranks if r and r <= 10) / n
+    return f"{h1:.3f}/{h5:.3f}/{mrr:.3f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", default="var/eval")
+    ap.add_argument("--articles", default=str(ROOT.parent / "shared/eval/articles.jsonl"))
+    ap.add_argument("--qa", nargs="+", required=True)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--pool", type=int, default=30)
+    ap.add_argument("--l2", type=float, default=1e-2)
+    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--drop", default="", help="comma-separated features to leave out (weight fixed at 0)")
+    ap.add_argument("--write", type=Path)
+    ap.add_argument("--dump", type=Path, help="also pickle the collected features and labels here")
+    args = ap.parse_args()
+    assistant = Assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
+    articles = load_articles(Path(args.articles))
+    sets = {Path(f).name: [json.loads(x) for x in Path(f).read_text(encoding="utf-8").splitlines() if x.strip()] for f in args.qa}
+    data = {name: collect(assistant, qs, articles, args.pool) for name, qs in sets.items()}
+    if args.dump:
+        with open(args.dump, "wb") as fh:
+            pickle.dump(data, fh)
+    for name in args.drop.split(","):
+        if name:
+            col = FEATURES.index(name)
+            for x, _, _ in (d for ds in data.values() for d in ds):
+                x[:, col] = 0.0
+    everything = [(name, i) for name, d in data.items() for i in range(len(d))]
+    cv: dict[str, list] = {name: [] for name in data}
+    for seed in range(args.seeds):
+        rng = np.random.default_rng(seed)
+        fold_of = {everything[j]: pos % args.folds for pos, j in enumerate(rng.permutation(len(everything)))}
+        for f in range(args.folds):
+            model = fit([data[n][i] for n, i in everything if fold_of[(n, i)] != f], args.l2)
+            for n, i in everything:
+                if fold_of[(n, i)] == f:
+                    cv[n].append(ranks_of([data[n][i]], model)[0])
+    print(f"{'set':28} {'fused h1/h5/mrr':>20} {'ranker (cv)':>20}   ({args.folds}-fold cross-validation, {args.seeds} shuffles)")
+    for name in data:
+        print(f"{name[:28]:28} {summary(ranks_of(data[name])):>20} {summary(cv[name]):>20}")
+    allranks = [r for n in data for r in ranks_of(data[n])]
+    print(f"{'all':28} {summary(allranks):>20} {summary([r for n in data for r in cv[n]]):>20}")
+    w, mean, scale = fit([d for n in data for d in data[n]], args.l2)
+    for f, x in sorted(zip(FEATURES, w), key=lambda fx: -abs(fx[1])):
+        print(f"  {f:28} {x:+.3f}")
+    if args.write:
+        payload = {"features": list(FEATURES), "weights": dict(zip(FEATURES, map(float, w))),
+                   "mean": dict(zip(FEATURES, map(float, mean))), "scale": dict(zip(FEATURES, map(float, scale))),
+                   "trained_on": [Path(f).name for f in args.qa], "pool": args.pool, "l2": args.l2}
+        args.write.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"written {args.write}")
+
+
+if __name__ == "__main__":
+    main()

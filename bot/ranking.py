@@ -1,0 +1,161 @@
+"""Second-stage ranking of the fused candidates by a linear model over a few signals per passage.
+
+Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are, how much of the
+question a passage covers, whether its chapter heading names the question's subject, which document
+the other candidates come from and what kind of document it is. The weights are fitted on the
+development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json`` beside this module.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import ChunkRecord, tokenize
+from knowledge.lexical import BM25Index
+
+from .answertype import asked_types, type_match
+from .expansion import question_topics, title_topics
+
+WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "guideline")
+FEATURES = (
+    "rrf", "dense", "dense_gap", "dense_rr", "bm25", "bm25_rr", "options", "coverage", "heading",
+    "topic", "off_topic", "chapter_share", "neighbours", "answer_type", "length", *(f"type_{t}" for t in DOC_TYPES),
+)
+
+
+@dataclass
+class Signals:
+    """What one search produced, for computing the features of its candidates."""
+
+    question_terms: list[list[str]]
+    dense_vectors: list[np.ndarray]
+    dense_ranks: dict[str, int]
+    lexical_tokens: list[str]
+    lexical_ranks: dict[str, int]
+    option_tokens: list[list[str]]
+    topics: set[str]
+    question: str = ""
+
+
+def _coverage(groups: list[list[str]], tokens: frozenset[str] | set[str], index: BM25Index) -> float:
+    """Best share of idf mass of one term group found in ``tokens``."""
+    best = 0.0
+    for terms in groups:
+        total = sum(index.idf(t) for t in terms)
+        if total:
+            best = max(best, sum(index.idf(t) for t in terms if t in tokens) / total)
+    return best
+
+
+def _normalised_bm25(tokens: list[str], pool: list[str], index: BM25Index) -> dict[str, float]:
+    """BM25 scores of the pool for ``tokens``, divided by the pool's best."""
+    if not tokens:
+        return {}
+    scores = dict(index.search(tokens, len(pool), allowed=set(pool)))
+    top = max(scores.values(), default=0.0)
+    return {cid: s / top for cid, s in scores.items()} if top > 0 else {}
+
+
+def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Signals, index: BM25Index,
+                   embeddings: dict[str, np.ndarray]) -> np.ndarray:
+    """One row of ``FEATURES`` per pooled chunk."""
+    ids = [c.chunk_id for c in pool]
+    top_fused = max((fused.get(i, 0.0) for i in ids), default=0.0) or 1.0
+    dense = {}
+    for cid in ids:
+        vec = embeddings.get(cid)
+        dense[cid] = max((float(vec @ q) for q in signals.dense_vectors), default=0.0) if vec is not None else 0.0
+    best_dense = max(dense.values(), default=0.0)
+    bm25 = _normalised_bm25(signals.lexical_tokens, ids, index)
+    options = [_normalised_bm25(toks, ids, index) for toks in signals.option_tokens]
+    chapter_mass: dict[tuple, float] = {}
+    by_article: dict[tuple, float] = {}
+    for c in pool:
+        f = fused.get(c.chunk_id, 0.0)
+        chapter_mass[(c.doc_id, c.metadata.get("chapter"))] = chapter_mass.get((c.doc_id, c.metadata.get("chapter")), 0.0) + f
+        if c.metadata.get("article"):
+            key = (c.doc_id, c.metadata["article"])
+            by_article[key] = max(by_article.get(key, 0.0), f)
+    total_mass = sum(chapter_mass.values()) or 1.0
+    asked = asked_types(signals.question)
+    rows = []
+    for c in pool:
+        meta = c.metadata
+        terms = index.terms_of(c.chunk_id) or frozenset(tokenize(c.text))
+        heading = _heading_terms(" ".join(str(meta.get(k) or "") for k in ("title", "chapter", "section")))
+        chunk_topics = title_topics(meta.get("title", ""))
+        row = [
+            fused.get(c.chunk_id, 0.0) / top_fused,
+            dense[c.chunk_id],
+            dense[c.chunk_id] - best_dense,
+            1.0 / signals.dense_ranks[c.chunk_id] if c.chunk_id in signals.dense_ranks else 0.0,
+            bm25.get(c.chunk_id, 0.0),
+            1.0 / signals.lexical_ranks[c.chunk_id] if c.chunk_id in signals.lexical_ranks else 0.0,
+            max((o.get(c.chunk_id, 0.0) for o in options), default=0.0),
+            _coverage(signals.question_terms, terms, index),
+            _coverage(signals.question_terms, heading, index),
+            1.0 if signals.topics & chunk_topics else 0.0,
+            1.0 if signals.topics and chunk_topics and not signals.topics & chunk_topics else 0.0,
+            chapter_mass[(c.doc_id, meta.get("chapter"))] / total_mass,
+            _neighbours(c, by_article) / top_fused,
+            type_match(asked, c.text),
+            math.log1p(len(c.text)) / 7.0,
+            *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
+        ]
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64).reshape(len(pool), len(FEATURES))
+
+
+def _neighbours(chunk: ChunkRecord, by_article: dict[tuple, float]) -> float:
+    """The best fused score of the articles just before and after this one."""
+    n = chunk.metadata.get("article")
+    if not n:
+        return 0.0
+    return max(by_article.get((chunk.doc_id, n - 1), 0.0), by_article.get((chunk.doc_id, n + 1), 0.0))
+
+
+@functools.lru_cache(maxsize=512)
+def _heading_terms(heading: str) -> frozenset[str]:
+    return frozenset(tokenize(heading))
+
+
+class LinearRanker:
+    """Scores feature rows with fitted weights (features standardised by the training mean and spread)."""
+
+    def __init__(self, weights: dict[str, float], mean: dict[str, float] | None = None, scale: dict[str, float] | None = None) -> None:
+        unknown = set(weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"ranker weights name unknown features {sorted(unknown)}; valid features: {', '.join(FEATURES)}")
+        self.w = np.array([weights.get(f, 0.0) for f in FEATURES])
+        self.mean = np.array([(mean or {}).get(f, 0.0) for f in FEATURES])
+        self.scale = np.array([(scale or {}).get(f, 1.0) or 1.0 for f in FEATURES])
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """One score per row; higher is better."""
+        return ((rows - self.mean) / self.scale) @ self.w if len(rows) else np.zeros(0)
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "LinearRanker":
+        """The ranker stored in ``path`` (the fitted default beside this module)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["weights"], data.get("mean"), data.get("scale"))
+
+
+RANKERS = ("linear", "rrf")
+
+
+def make_ranker(name: str) -> LinearRanker | None:
+    """The second-stage ranker named by the ``ranker`` setting (None: fused order only); the error lists the valid names."""
+    match name:
+        case "linear":
+            return LinearRanker.load() if WEIGHTS_FILE.exists() else None
+        case "rrf":
+            return None
+        case _:
+            raise ValueError(f"unknown ranker {name!r}; valid rankers: {', '.join(RANKERS)}")

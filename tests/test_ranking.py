@@ -1,0 +1,84 @@
+"""The second-stage linear ranker: its weights file, its features and its effect on real searches."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bot import Assistant
+from bot.answertype import asked_types, type_match
+from bot.ranking import FEATURES, WEIGHTS_FILE, LinearRanker, make_ranker
+from ingest import ingest_paths
+from knowledge.lexical import BM25Index
+
+
+def test_shipped_weights_name_every_feature_and_nothing_else():
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    assert data["features"] == list(FEATURES)
+    assert set(data["weights"]) == set(FEATURES)
+    assert all(data["scale"][f] > 0 for f in FEATURES)
+
+
+def test_bad_ranker_names_and_weights_are_named_with_the_valid_ones():
+    with pytest.raises(ValueError, match="valid rankers: linear, rrf"):
+        make_ranker("neural")
+    with pytest.raises(ValueError, match="unknown features \\['bogus'\\].*valid features: rrf"):
+        LinearRanker({"bogus": 1.0})
+    assert make_ranker("rrf") is None
+    assert isinstance(make_ranker("linear"), LinearRanker)
+
+
+def test_linear_ranker_standardises_then_weighs():
+    ranker = LinearRanker({"dense": 2.0, "bm25": -1.0}, mean={"dense": 0.5}, scale={"dense": 0.25})
+    rows = np.zeros((2, len(FEATURES)))
+    rows[0, FEATURES.index("dense")] = 1.0
+    rows[1, FEATURES.index("bm25")] = 1.0
+    assert ranker.score(rows).tolist() == pytest.approx([4.0, -4.0 - 1.0])
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("发明专利能用多少年？", {"duration"}),
+    ("How long does a trademark last?", {"duration"}),
+    ("这个logo的版权归谁？", {"owner"}),
+    ("商标质押要到哪里登记？", {"office"}),
+    ("被告了要赔多少钱？", {"amount", "liability"}),
+    ("专利法的立法目的", set()),
+])
+def test_questions_name_the_kind_of_answer_they_need(question, kinds):
+    assert asked_types(question) == kinds
+
+
+def test_passages_are_matched_to_the_kind_of_answer():
+    assert type_match({"duration"}, "发明专利权的期限为二十年，自申请日起计算。") == 1.0
+    assert type_match({"duration"}, "发明专利申请应当限于一项发明。") == 0.0
+    assert type_match({"duration", "amount"}, "年费为每年三百元。") == 0.5
+    assert type_match(set(), "任何文字") == 0.0
+
+
+def test_bm25_keeps_each_chunks_terms_until_it_is_removed():
+    index = BM25Index()
+    index.add("a", ["专利", "期限", "期限"])
+    index.add("b", ["商标"])
+    assert index.terms_of("a") == {"专利", "期限"}
+    index.remove("a")
+    assert index.terms_of("a") == frozenset() and index.search(["期限"]) == []
+    assert index.search(["商标"])[0][0] == "b"
+
+
+def test_ranker_reorders_real_results_and_keeps_the_same_candidates(settings, kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir]))
+    linear = Assistant(settings, kb)
+    fused = Assistant(settings.model_copy(update={"ranker": "rrf"}), kb)
+    assert linear.retriever.ranker is not None and fused.retriever.ranker is None
+    question = "示例权保护多少年？"
+    ours, theirs = linear.search(question, k=20), fused.search(question, k=20)
+    assert {h.chunk.chunk_id for h in ours} == {h.chunk.chunk_id for h in theirs}
+    assert "十二年" in ours[0].chunk.text
+    assert [h.score for h in ours] == sorted((h.score for h in ours), reverse=True)
+
+
+def test_named_articles_stay_first_under_the_ranker(settings, kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir]))
+    hits = Assistant(settings, kb).search("示例保护法第五条", k=5)
+    assert hits[0].chunk.metadata.get("article") == 5 and hits[0].ranks.get("article_ref") == 1
