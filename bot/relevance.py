@@ -60,6 +60,6 @@ def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_suppo
     """Whether the hits cover the question: an article named in it was found, a top passage holds enough of its key
     terms (``min_support``), or a top passage is semantically close to it (cosine ≥ ``min_dense``)."""
     support = support_of(question, hits, index)
-    dense = max((h.ranks.get("dense_score", 0.0) for h in hits[:3]), default=0.0)
+    dense = max((max(h.ranks.get("dense_score", 0.0), h.ranks.get("cosine", 0.0)) for h in hits[:3]), default=0.0)
     direct = any(h.ranks.get("article_ref") for h in hits)
     return Coverage(support, dense, direct, bool(hits) and (direct or support >= min_support or dense >= min_dense))

@@ -11,7 +11,7 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokeniz
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import language_of, split_options
-from .ranking import LinearRanker, Signals, feature_matrix
+from .ranking import FEATURES, LinearRanker, Signals, feature_matrix
 from .references import find_references, title_matches
 from .relevance import key_terms
 
@@ -144,6 +144,8 @@ class Retriever:
             signals = self._signals(question, plan, lists, vectors)
             rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool))
             learned = self.ranker.score(rows)
+            for cid, cosine in zip(pool, rows[:, FEATURES.index("dense")]):
+                ranks.setdefault(cid, {})["cosine"] = round(float(cosine), 4)
             pool_scores = {cid: float(s) for cid, s in zip(pool, learned)}
             floor = min(pool_scores.values())
             scores = {cid: pool_scores.get(cid, floor - 1.0 - i * 1e-6) for i, cid in enumerate(order)}
