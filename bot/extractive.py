@@ -22,9 +22,10 @@ _BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
 _ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
 MAX_STEPS = 3
 MAX_PARTS = 6
-SAME_SOURCE_PENALTY = 0.2
+SAME_SOURCE_PENALTY = 0.4
 RANK_BONUS = 0.3
 ALWAYS_ELIGIBLE = 2
+LEAD_PASSAGES = 2
 _QUESTION_END = re.compile(r"[^？?]+[？?]")
 _OPTION = re.compile(r"(?:^|\s)[A-HＡ-Ｈ][.．、:：)）]\s*")
 LABELS = {
@@ -73,7 +74,9 @@ def _terms(text: str, index: BM25Index) -> list[str]:
 
 
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None) -> list[tuple[int, str]]:
-    """(hit rank, sentence) of the sentences that answer the question best: one per part of the question first,
+    """(hit rank, sentence) of the sentences that answer the question best: the best sentence of each of the two
+    best-ranked passages that share a term with the question, one per part of the question (a pasted
+    multiple-choice question's options, or the questions of one message), then the best of the rest,
     favouring the better-ranked passages and spreading over several of them."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
@@ -82,14 +85,24 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
         for sentence in split_sentences(hit.chunk.text):
             if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
                 sentences.append((rank, sentence, set(tokenize(sentence))))
-    chosen: list[tuple[int, str]] = []
-    limit = max(max_sentences, min(len(parts), MAX_PARTS))
-    for terms in part_terms:
-        scored = []
+
+    def scored_for(terms: list[str]) -> list[tuple[float, int, str]]:
+        out = []
         for r, s, toks in sentences:
             cov = weighted_coverage(terms, toks, index)
             if cov > 0 or r < ALWAYS_ELIGIBLE:
-                scored.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, s))
+                out.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, s))
+        return out
+
+    chosen: list[tuple[int, str]] = []
+    whole = scored_for(part_terms[-1])
+    for lead in range(min(LEAD_PASSAGES, len(hits))):
+        best = max(((score, r, s) for score, r, s in whole if r == lead and score - RANK_BONUS / (lead + 1) > 0), default=None)
+        if best is not None:
+            chosen.append((best[1], best[2]))
+    limit = max(max_sentences, min(len(parts), MAX_PARTS) + len(chosen))
+    for terms in part_terms:
+        scored = whole if terms is part_terms[-1] else scored_for(terms)
         want = 1 if len(parts) > 1 and terms is not part_terms[-1] else limit - len(chosen)
         for _ in range(want):
             used = [r for r, _ in chosen]

@@ -68,7 +68,7 @@ def _share(part: int, whole: int) -> float:
 
 @eval_app.command("answers")
 def eval_answers(
-    qa: Annotated[Path, typer.Option(help="JSONL in-scope questions with gold articles (e.g. ../shared/eval/dev_retrieval.jsonl).")],
+    qa: Annotated[list[Path], typer.Option(help="JSONL in-scope questions with gold articles (e.g. ../shared/eval/dev_retrieval.jsonl); repeatable.")],
     corpus: Annotated[Optional[Path], typer.Option(help="Directory of corpus documents.")] = None,
     out_of_scope: Annotated[Path, typer.Option(help="JSONL questions the knowledge base does not cover.")] = Path("benchmarks/out_of_scope.jsonl"),
     articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl used for scoring.")] = None,
@@ -78,7 +78,7 @@ def eval_answers(
 ) -> None:
     """Answers over the corpus: share citing a gold article, citations passing the check, abstention, answer latency."""
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
-    in_scope, outside = _read_jsonl(qa, "query"), _read_jsonl(out_of_scope, "query")
+    in_scope, outside = [q for path in qa for q in _read_jsonl(path, "query")], _read_jsonl(out_of_scope, "query")
     assistant = _index_corpus(settings, corpus) if reindex else open_assistant(settings)
     console.print(f"retrieving for {len(in_scope)} in-scope and {len(outside)} out-of-scope questions", highlight=False)
     retrieved_in, retrieved_out = _retrieve(assistant, in_scope), _retrieve(assistant, outside)
