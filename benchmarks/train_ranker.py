@@ -54,7 +54,7 @@ def collect(assistant: Assistant, questions: list[dict], articles: dict, pool_si
         chunks = kb.get_chunks(order)
         order = [c for c in order if c in chunks]
         signals = retriever._signals(question, plan, lists, vectors)
-        rows = feature_matrix([chunks[c] for c in order], fused, signals, kb.bm25(), kb.embeddings(order))
+        rows = feature_matrix([chunks[c] for c in order], fused, signals, kb.bm25(), kb.embeddings(order), kb.sentence_vectors(order))
         gold = [articles[(g["file"], int(g["article"]))] for g in q["gold"] if (g["file"], int(g["article"])) in articles]
         labels = np.array([1.0 if first_hit_rank([chunks[c].text], gold) else 0.0 for c in order])
         out.append((rows, labels, np.arange(len(order))))

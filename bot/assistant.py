@@ -45,7 +45,8 @@ class Assistant:
                 check_budget(self.llm, self.prompts.get("answer", language))
         self.kb = kb or open_knowledge_base(settings)
         params = RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight,
-                                 topic_weight=settings.topic_weight, rerank_pool=settings.rerank_pool)
+                                 topic_weight=settings.topic_weight, rerank_pool=settings.rerank_pool,
+                                 sentence_weight=settings.sentence_weight, dense_query_chars=settings.dense_query_chars)
         self.retriever = Retriever(self.kb, params, make_ranker(settings.ranker))
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from knowledge import ChunkRecord, ScoredChunk, tokenize, zh_terms_in
+from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
 from .relevance import Coverage, key_terms, weighted_coverage
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
-_CLAUSE = re.compile(r"[^；;]+[；;]?")
-LONG_SENTENCE = 160
-_EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
-_BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
-_ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
 MAX_STEPS = 3
 MAX_PARTS = 6
 SAME_SOURCE_PENALTY = 0.4
@@ -34,23 +28,6 @@ LABELS = {
            "original": "From the knowledge base (the quotes are the original Chinese text):", "terms": "Key terms:"},
 }
 StepsLookup = Callable[[str], "ChunkRecord | None"]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line; long ones also split at ；."""
-    lines = text.split("\n")
-    if lines and lines[0].startswith("《"):
-        lines = lines[1:]
-    out: list[str] = []
-    for line in lines:
-        line = _ARTICLE_HEAD.sub("", _BULLET.sub("", line.strip()))
-        if not line or line.startswith("|"):
-            continue
-        for piece in _SENTENCE.findall(line):
-            parts = _CLAUSE.findall(piece) if len(piece) > LONG_SENTENCE else [piece]
-            for part in parts:
-                out.extend(s.strip() for s in _EN_SENTENCE.split(part) if len(s.strip()) >= 6)
-    return out
 
 
 def _is_heading(sentence: str, hit: ScoredChunk) -> bool:

@@ -9,7 +9,7 @@ from prompts import Prompt
 from .answer import DISCLAIMER, Answer, Citation, make_citation, source_label, sources_footer
 from .citecheck import CitationChecker
 from .context import MIN_SOURCE_TOKENS, Context, build_context
-from .extractive import split_sentences
+from knowledge import split_sentences
 from .llm import ChatModel, LLMConfigError, LLMUnverifiable
 
 NO_ANSWER = "NO_ANSWER"

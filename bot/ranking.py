@@ -24,7 +24,7 @@ from .expansion import question_topics, title_topics
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "guideline")
 FEATURES = (
-    "rrf", "dense", "dense_gap", "dense_rr", "bm25", "bm25_rr", "options", "coverage", "heading",
+    "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
     "topic", "off_topic", "chapter_share", "neighbours", "answer_type", "length", *(f"type_{t}" for t in DOC_TYPES),
 )
 
@@ -63,8 +63,9 @@ def _normalised_bm25(tokens: list[str], pool: list[str], index: BM25Index) -> di
 
 
 def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Signals, index: BM25Index,
-                   embeddings: dict[str, np.ndarray]) -> np.ndarray:
-    """One row of ``FEATURES`` per pooled chunk."""
+                   embeddings: dict[str, np.ndarray], sentences: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """One row of ``FEATURES`` per pooled chunk; ``sentences`` holds each chunk's sentence embeddings
+    (a chunk without them counts with its own embedding)."""
     ids = [c.chunk_id for c in pool]
     top_fused = max((fused.get(i, 0.0) for i in ids), default=0.0) or 1.0
     dense = {}
@@ -72,6 +73,10 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
         vec = embeddings.get(cid)
         dense[cid] = max((float(vec @ q) for q in signals.dense_vectors), default=0.0) if vec is not None else 0.0
     best_dense = max(dense.values(), default=0.0)
+    queries = np.stack(signals.dense_vectors) if signals.dense_vectors else None
+    sentence = {cid: float((sentences[cid] @ queries.T).max()) if queries is not None and sentences and len(sentences.get(cid, ())) else dense[cid]
+                for cid in ids}
+    best_sentence = max(sentence.values(), default=0.0)
     bm25 = _normalised_bm25(signals.lexical_tokens, ids, index)
     options = [_normalised_bm25(toks, ids, index) for toks in signals.option_tokens]
     chapter_mass: dict[tuple, float] = {}
@@ -95,6 +100,8 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             dense[c.chunk_id],
             dense[c.chunk_id] - best_dense,
             1.0 / signals.dense_ranks[c.chunk_id] if c.chunk_id in signals.dense_ranks else 0.0,
+            sentence[c.chunk_id],
+            sentence[c.chunk_id] - best_sentence,
             bm25.get(c.chunk_id, 0.0),
             1.0 / signals.lexical_ranks[c.chunk_id] if c.chunk_id in signals.lexical_ranks else 0.0,
             max((o.get(c.chunk_id, 0.0) for o in options), default=0.0),

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (embeddings in Chroma) + BM25 (jieba), fused by weighted reciprocal rank,
-with exact article references resolved first and multiple-choice options searched one by one."""
+"""Hybrid retrieval: dense (passage embeddings in Chroma), sentence embeddings and BM25 (jieba), fused by
+weighted reciprocal rank and reordered by the linear ranker, with exact article references resolved first
+and multiple-choice options searched one by one on the keyword side."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,16 +43,18 @@ class SearchFilters:
 @dataclass
 class RetrievalParams:
     """Fusion settings (see Settings for their meaning). Dense queries are cut to ``dense_query_chars``:
-    on the development set that kept quality (hit@1 0.624 → 0.640, hit@5 0.848 → 0.837) and brought
-    search p95 from 289 ms to 138 ms, the embedding of long exam questions being the cost."""
+    embedding long exam questions is most of a search's time, and with the sentence signal and the ranker
+    96 characters lost nothing against 160 on the development sets while search p95 fell from 157 to 120 ms
+    (benchmarks/RESULTS.md)."""
 
     rrf_k: int = 30
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     candidates: int = 50
     topic_weight: float = 0.5
-    dense_query_chars: int = 160
+    dense_query_chars: int = 96
     rerank_pool: int = 30
+    sentence_weight: float = 1.0
 
 
 @dataclass
@@ -108,9 +111,12 @@ class Retriever:
         """(side, weight, hits) for every sub-query of the plan, and the dense query vectors."""
         p = self.params
         lists, vectors = [], []
-        if p.dense_weight:
+        if p.dense_weight or p.sentence_weight:
             vectors = self.kb.embed_queries([q[: p.dense_query_chars] for q in plan.dense])
-            lists += [("dense", p.dense_weight / max(len(vectors), 1) ** 0.5, hits) for hits in self.kb.dense_search_vectors(vectors, n)]
+        if p.dense_weight and vectors:
+            lists += [("dense", p.dense_weight / len(vectors) ** 0.5, hits) for hits in self.kb.dense_search_vectors(vectors, n)]
+        if p.sentence_weight and vectors:
+            lists += [("sentence", p.sentence_weight / len(vectors) ** 0.5, hits) for hits in self.kb.sentence_search(vectors, n)]
         if p.lexical_weight:
             lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(q, n)) for q in plan.lexical]
         return lists, vectors
@@ -142,7 +148,8 @@ class Retriever:
         if self.ranker is not None and order:
             pool = order[: p.rerank_pool]
             signals = self._signals(question, plan, lists, vectors)
-            rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool))
+            rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool),
+                                  self.kb.sentence_vectors(pool))
             learned = self.ranker.score(rows)
             for cid, cosine in zip(pool, rows[:, FEATURES.index("dense")]):
                 ranks.setdefault(cid, {})["cosine"] = round(float(cosine), 4)

@@ -119,6 +119,7 @@ def ingest_file(kb: KnowledgeBase, path: Path, options: IngestOptions) -> FileOu
         previous = kb.registry.document(doc_id)
         fingerprint = pipeline_fingerprint(options)
         if previous and previous.sha256 == sha and previous.metadata.get("pipeline") == fingerprint and not options.overrides:
+            kb.ensure_sentence_vectors(doc_id)
             return FileOutcome(str(path), "unchanged", doc_id, previous.chunk_count)
         parsed = load(path, ocr=options.ocr, max_pages=options.max_pages)
         docmeta = {**extract_metadata(parsed), **read_sidecar(path), **validate_overrides(dict(options.overrides))}

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant (higher flattens rank differences); chosen on the development sets, see benchmarks/RESULTS.md.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (jieba) ranking in fusion.")
+    dense_query_chars: int = Field(96, ge=20, le=2000, description="Questions are cut to this many characters before they are embedded (embedding long exam questions is most of a search's time; see benchmarks/RESULTS.md).")
+    sentence_weight: float = Field(1.0, ge=0, description="Weight of the sentence-embedding ranking in fusion (passages ranked by their closest sentence; chosen on the development sets, see benchmarks/RESULTS.md).")
     topic_weight: float = Field(0.5, ge=0, description="Boost (in rank-1 units of one list) for passages of laws of the field the question is about (patent, trademark …).")
     ranker: Literal["linear", "rrf"] = Field("linear", description="Order of the fused candidates: 'linear' reranks the top `rerank_pool` by the fitted linear ranker (bot/ranker.json, fitted on the development sets), 'rrf' keeps reciprocal-rank fusion plus the topic prior.")
     rerank_pool: int = Field(30, ge=5, le=200, description="How many fused candidates the linear ranker reorders.")

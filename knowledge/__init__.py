@@ -7,6 +7,7 @@ from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, Un
 from .glossary import en_to_zh, load_glossary, zh_terms_in
 from .lexical import tokenize
 from .records import ChunkRecord, DocumentRecord, ScoredChunk
+from .sentences import sentences_to_embed, split_sentences
 from .sqlite import SQLiteFile
 from .tokens import count_tokens, prepare_tiktoken_cache
 
@@ -16,5 +17,5 @@ COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
+    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
 ]

@@ -11,6 +11,7 @@ from .embeddings import Embedder
 from .errors import EmbeddingModelMismatch, UnknownDocument
 from .lexical import BM25Index, tokenize
 from .records import ChunkRecord, DocumentRecord
+from .sentences import sentences_to_embed
 from .registry import Registry
 from .vectors import VectorStore
 
@@ -31,7 +32,7 @@ class KnowledgeBase:
         if built_with and built_with != embedder.name:
             raise EmbeddingModelMismatch(
                 f"the knowledge base in {self.data_dir} was built with embedding model {built_with!r}, "
-                f"but this configuration uses {embedder.name!r}; use another data dir or rebuild it (ipbot kb rebuild)"
+                f"but this configuration uses {embedder.name!r}; use another data dir, or set IPBOT_EMBEDDING_BACKEND back, or delete the data dir and ingest the documents again"
             )
         self.vectors = VectorStore(self.data_dir / "chroma", chroma_url, collection, embedder)
         if not built_with:
@@ -39,6 +40,7 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
+        self._sentences: tuple[int, list[str], np.ndarray] | None = None
 
     def documents(self) -> list[DocumentRecord]:
         """Registered documents."""
@@ -63,6 +65,7 @@ class KnowledgeBase:
         previous = self.registry.document(doc.doc_id)
         if embeddings is None:
             embeddings = self._embed_reusing(texts, doc.doc_id if previous else None)
+        sentence_vectors = self._sentence_vectors(texts, doc.doc_id if previous else None)
         doc.version = previous.version + 1 if previous else 1
         doc.chunk_count = len(texts)
         doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -72,7 +75,7 @@ class KnowledgeBase:
         with self._lock:
             self.vectors.add(ids, embeddings, texts, [c.metadata for c in chunks])
             try:
-                old_ids = self.registry.replace_document(doc, chunks, tokens)
+                old_ids = self.registry.replace_document(doc, chunks, tokens, sentence_vectors)
             except BaseException:
                 self.vectors.delete(ids)
                 raise
@@ -98,6 +101,60 @@ class KnowledgeBase:
         if missing:
             known.update(zip(missing, self.embedder.embed_passages(missing)))
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    def _sentence_vectors(self, texts: list[str], doc_id: str | None) -> list[np.ndarray]:
+        """One matrix of sentence embeddings per passage, reusing those of passages whose text did not change."""
+        known: dict[str, np.ndarray] = {}
+        if doc_id is not None:
+            old = {c.chunk_id: c.text for c in self.registry.chunks(doc_id)}
+            known = {old[cid]: v for cid, v in self.registry.sentence_vectors(list(old), self.embedder.dim).items()}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        pieces = [sentences_to_embed(t) for t in missing]
+        flat = [s for p in pieces for s in p]
+        vectors = self.embedder.embed_passages(flat) if flat else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        start = 0
+        for text, p in zip(missing, pieces):
+            known[text] = vectors[start : start + len(p)]
+            start += len(p)
+        return [known[t] for t in texts]
+
+    def ensure_sentence_vectors(self, doc_id: str) -> int:
+        """Embed the sentences of a document's chunks that were indexed without them (an older knowledge base);
+        returns how many chunks were completed."""
+        chunks = self.registry.chunks(doc_id)
+        have = self.registry.sentence_vectors([c.chunk_id for c in chunks], self.embedder.dim)
+        missing = [c for c in chunks if c.chunk_id not in have]
+        if missing:
+            vectors = self._sentence_vectors([c.text for c in missing], None)
+            self.registry.add_sentence_vectors({c.chunk_id: v for c, v in zip(missing, vectors)})
+        return len(missing)
+
+    def sentence_search(self, vectors: list[np.ndarray], k: int = 20) -> list[list[tuple[str, float]]]:
+        """For each query vector, the chunks whose best sentence is closest (chunk_id, cosine), best first.
+        The sentence matrix is held in memory and reloaded only when the registry changed."""
+        with self._lock:
+            gen = self.registry.generation()
+            if self._sentences is None or self._sentences[0] != gen:
+                rows = self.registry.all_sentence_vectors(self.embedder.dim)
+                owners = [cid for cid, m in rows for _ in range(len(m))]
+                matrix = np.vstack([m for _, m in rows]) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
+                self._sentences = (gen, owners, matrix)
+            _, owners, matrix = self._sentences
+        out = []
+        for q in vectors:
+            best: dict[str, float] = {}
+            if len(owners):
+                sims = matrix @ q
+                for i in np.argsort(-sims)[: k * 4]:
+                    cid = owners[i]
+                    if cid not in best:
+                        best[cid] = float(sims[i])
+            out.append(sorted(best.items(), key=lambda kv: -kv[1])[:k])
+        return out
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Sentence embeddings of the given chunks (one row per sentence); chunks indexed without them are absent."""
+        return self.registry.sentence_vectors(chunk_ids, self.embedder.dim) if chunk_ids else {}
 
     def remove_document(self, doc_id: str) -> DocumentRecord:
         """Delete a document and all its chunks."""

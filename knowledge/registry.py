@@ -5,6 +5,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
 from .records import ChunkRecord, DocumentRecord
 from .sqlite import SQLiteFile
 
@@ -18,6 +20,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL, metadata TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS sentence_vectors (chunk_id TEXT PRIMARY KEY, vectors BLOB NOT NULL);
 """
 _DOC_COLUMNS = "doc_id, source, sha256, title, fmt, status, chunk_count, version, ingested_at, metadata, warnings"
 
@@ -73,15 +76,38 @@ class Registry(SQLiteFile):
                 out[r[0]] = ChunkRecord(r[0], r[1], r[2], r[3], json.loads(r[4]))
         return out
 
+    def sentence_vectors(self, chunk_ids: list[str], dim: int) -> dict[str, np.ndarray]:
+        """The sentence embeddings (one row per sentence) of the given chunks; chunks without any are absent."""
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for cid, blob in self.connection().execute(f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", part):
+                out[cid] = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+        return out
+
+    def all_sentence_vectors(self, dim: int) -> list[tuple[str, np.ndarray]]:
+        """(chunk_id, sentence embeddings) of every chunk that has them."""
+        return [(cid, np.frombuffer(blob, dtype=np.float32).reshape(-1, dim))
+                for cid, blob in self.connection().execute("SELECT chunk_id, vectors FROM sentence_vectors")]
+
+    def add_sentence_vectors(self, vectors: dict[str, np.ndarray]) -> None:
+        """Store sentence embeddings for chunks that are registered (others are ignored)."""
+        with self.tx() as db:
+            registered = {r[0] for r in db.execute("SELECT chunk_id FROM chunks")}
+            db.executemany("INSERT OR REPLACE INTO sentence_vectors(chunk_id, vectors) VALUES (?,?)",
+                           [(cid, np.asarray(v, dtype=np.float32).tobytes()) for cid, v in vectors.items() if cid in registered])
+
     def all_tokens(self) -> list[tuple[str, list[str]]]:
         """(chunk_id, lexical tokens) of every chunk, to rebuild the in-memory BM25 index."""
         return [(cid, toks.split(" ") if toks else []) for cid, toks in self.connection().execute("SELECT chunk_id, tokens FROM chunks")]
 
-    def replace_document(self, doc: DocumentRecord, chunks: list[ChunkRecord], tokens: list[list[str]]) -> list[str]:
-        """Atomically make ``chunks`` the document's only chunks; returns the chunk ids it replaced."""
+    def replace_document(self, doc: DocumentRecord, chunks: list[ChunkRecord], tokens: list[list[str]],
+                         sentence_vectors: list[np.ndarray] | None = None) -> list[str]:
+        """Atomically make ``chunks`` (with their tokens and sentence embeddings) the document's only chunks;
+        returns the chunk ids it replaced."""
         with self.tx() as db:
-            old = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc.doc_id,))]
-            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc.doc_id,))
+            old = _delete_chunks(db, doc.doc_id)
             db.execute(
                 f"INSERT OR REPLACE INTO documents({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (doc.doc_id, doc.source, doc.sha256, doc.title, doc.fmt, doc.status, doc.chunk_count, doc.version,
@@ -91,14 +117,16 @@ class Registry(SQLiteFile):
                 "INSERT INTO chunks(chunk_id, doc_id, ordinal, text, tokens, metadata) VALUES (?,?,?,?,?,?)",
                 [(c.chunk_id, c.doc_id, c.ordinal, c.text, " ".join(t), json.dumps(c.metadata, ensure_ascii=False)) for c, t in zip(chunks, tokens)],
             )
+            if sentence_vectors is not None:
+                db.executemany("INSERT OR REPLACE INTO sentence_vectors(chunk_id, vectors) VALUES (?,?)",
+                               [(c.chunk_id, np.asarray(v, dtype=np.float32).tobytes()) for c, v in zip(chunks, sentence_vectors)])
             _bump(db)
         return old
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Delete a document and its chunks; returns the removed chunk ids."""
         with self.tx() as db:
-            old = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
-            db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            old = _delete_chunks(db, doc_id)
             db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             _bump(db)
         return old
@@ -113,6 +141,14 @@ class Registry(SQLiteFile):
             for cid, meta in db.execute("SELECT chunk_id, metadata FROM chunks WHERE doc_id=?", (doc_id,)).fetchall():
                 db.execute("UPDATE chunks SET metadata=? WHERE chunk_id=?", (json.dumps({**json.loads(meta), **changes}, ensure_ascii=False), cid))
             _bump(db)
+
+def _delete_chunks(db: sqlite3.Connection, doc_id: str) -> list[str]:
+    """Delete a document's chunks and their sentence embeddings; returns their ids."""
+    old = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+    db.execute("DELETE FROM sentence_vectors WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id=?)", (doc_id,))
+    db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+    return old
+
 
 def _bump(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) DO UPDATE SET value=CAST(value AS INTEGER)+1")

@@ -49,7 +49,7 @@ class VectorStore:
         if built_with and built_with != embedder.name:
             raise EmbeddingModelMismatch(
                 f"the vector store at {self.location} was built with embedding model {built_with!r}, "
-                f"but this configuration uses {embedder.name!r}; use another data dir/collection or rebuild it (ipbot kb rebuild)"
+                f"but this configuration uses {embedder.name!r}; use another data dir/collection, or delete it and ingest the documents again"
             )
 
     def count(self) -> int:

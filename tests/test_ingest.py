@@ -116,6 +116,32 @@ def test_reindexing_reuses_embeddings_of_unchanged_passages(kb, docs_dir, monkey
     monkeypatch.setattr(kb.embedder, "embed_passages", lambda texts: (embedded.extend(texts), real(texts))[1])
     path.write_text(path.read_text(encoding="utf-8").replace("三百元", "四百元"), encoding="utf-8")
     assert ingest_file(kb, path, IngestOptions()).status == "replaced"
-    assert embedded and all("四百元" in t for t in embedded)
+    changed = next(c.text for c in kb.chunks("example-law") if "四百元" in c.text)
+    assert embedded and all(t in changed for t in embedded), "only the changed passage and its sentences are embedded"
     hits = kb.dense_search("示例权的期限为十二年", 1)
     assert kb.get_chunks([hits[0][0]])[hits[0][0]].metadata["article"] == 3
+
+
+def test_sentences_get_their_own_embeddings_and_go_with_their_chunk(kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir / "example-law.md"]))
+    chunks = kb.chunks("example-law")
+    vectors = kb.sentence_vectors([c.chunk_id for c in chunks])
+    assert set(vectors) == {c.chunk_id for c in chunks}
+    article4 = next(c for c in chunks if c.metadata.get("article") == 4)
+    assert vectors[article4.chunk_id].shape == (2, kb.embedder.dim)
+    best = kb.sentence_search([kb.embedder.embed_query("期限届满后示例权终止")], 3)[0]
+    assert best[0][0] == article4.chunk_id and best[0][1] > 0.9
+    kb.remove_document("example-law")
+    assert kb.sentence_vectors([c.chunk_id for c in chunks]) == {}
+    assert kb.sentence_search([kb.embedder.embed_query("期限")], 3) == [[]]
+
+
+def test_an_older_knowledge_base_gets_sentence_embeddings_on_the_next_ingest(kb, docs_dir):
+    path = docs_dir / "example-law.md"
+    list(ingest_paths(kb, [path]))
+    with kb.registry.tx() as db:
+        db.execute("DELETE FROM sentence_vectors")
+    ids = [c.chunk_id for c in kb.chunks("example-law")]
+    assert kb.sentence_vectors(ids) == {}
+    assert ingest_file(kb, path, IngestOptions()).status == "unchanged"
+    assert set(kb.sentence_vectors(ids)) == set(ids)

@@ -1,0 +1,35 @@
+"""Sentences of a passage: what extractive answers quote and what sentence embeddings are made of."""
+from __future__ import annotations
+
+import re
+
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
+_CLAUSE = re.compile(r"[^；;]+[；;]?")
+_EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
+_ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
+LONG_SENTENCE = 160
+EMBEDDED_SENTENCES = 12
+EMBEDDED_CHARS = 200
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line; long ones also split at ；."""
+    lines = text.split("\n")
+    if lines and lines[0].startswith("《"):
+        lines = lines[1:]
+    out: list[str] = []
+    for line in lines:
+        line = _ARTICLE_HEAD.sub("", _BULLET.sub("", line.strip()))
+        if not line or line.startswith("|"):
+            continue
+        for piece in _SENTENCE.findall(line):
+            parts = _CLAUSE.findall(piece) if len(piece) > LONG_SENTENCE else [piece]
+            for part in parts:
+                out.extend(s.strip() for s in _EN_SENTENCE.split(part) if len(s.strip()) >= 6)
+    return out
+
+
+def sentences_to_embed(text: str) -> list[str]:
+    """The sentences of a passage that get their own embedding (at most 12, each cut to 200 characters)."""
+    return [s[:EMBEDDED_CHARS] for s in split_sentences(text)[:EMBEDDED_SENTENCES]] or [text[:EMBEDDED_CHARS]]
