@@ -110,7 +110,8 @@ class Assistant:
     def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True) -> Iterator[str | Answer]:
         """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it)."""
         language = language_of(question)
-        cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support)
+        cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support,
+                         self.settings.min_sentence_support)
         if not cover.covered:
             yield abstention(language, self.human_channel(language), cover.support)
             return

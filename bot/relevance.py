@@ -54,12 +54,18 @@ class Coverage:
     dense: float
     direct: bool
     covered: bool
+    sentence: float = 0.0
 
 
-def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float, min_dense: float = 1.0) -> Coverage:
+def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float, min_dense: float = 1.0,
+             min_sentence: float = 1.0) -> Coverage:
     """Whether the hits cover the question: an article named in it was found, a top passage holds enough of its key
-    terms (``min_support``), or a top passage is semantically close to it (cosine ≥ ``min_dense``)."""
+    terms (``min_support``), a top passage is semantically close to it (cosine ≥ ``min_dense``), or one of a top
+    passage's sentences is (cosine ≥ ``min_sentence``)."""
     support = support_of(question, hits, index)
-    dense = max((max(h.ranks.get("dense_score", 0.0), h.ranks.get("cosine", 0.0)) for h in hits[:3]), default=0.0)
+    top = hits[:3]
+    dense = max((max(h.ranks.get("dense_score", 0.0), h.ranks.get("cosine", 0.0)) for h in top), default=0.0)
+    sentence = max((max(h.ranks.get("sentence_score", 0.0), h.ranks.get("sentence_cosine", 0.0)) for h in top), default=0.0)
     direct = any(h.ranks.get("article_ref") for h in hits)
-    return Coverage(support, dense, direct, bool(hits) and (direct or support >= min_support or dense >= min_dense))
+    covered = bool(hits) and (direct or support >= min_support or dense >= min_dense or sentence >= min_sentence)
+    return Coverage(support, dense, direct, covered, sentence)

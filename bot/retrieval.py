@@ -151,8 +151,8 @@ class Retriever:
             rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool),
                                   self.kb.sentence_vectors(pool))
             learned = self.ranker.score(rows)
-            for cid, cosine in zip(pool, rows[:, FEATURES.index("dense")]):
-                ranks.setdefault(cid, {})["cosine"] = round(float(cosine), 4)
+            for cid, cosine, sentence in zip(pool, rows[:, FEATURES.index("dense")], rows[:, FEATURES.index("sentence")]):
+                ranks.setdefault(cid, {}).update(cosine=round(float(cosine), 4), sentence_cosine=round(float(sentence), 4))
             pool_scores = {cid: float(s) for cid, s in zip(pool, learned)}
             floor = min(pool_scores.values())
             scores = {cid: pool_scores.get(cid, floor - 1.0 - i * 1e-6) for i, cid in enumerate(order)}
