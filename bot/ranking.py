@@ -1,8 +1,9 @@
 """Second-stage ranking of the fused candidates by a linear model over a few signals per passage.
 
-Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are, how much of the
-question a passage covers, whether its chapter heading names the question's subject, which document
-the other candidates come from and what kind of document it is. The weights are fitted on the
+Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are (of the whole passage
+and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
+question's subject, whether it holds the kind of answer asked for, which chapter the other candidates come
+from and what kind of document it is. The weights are fitted on the
 development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json`` beside this module.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from knowledge.lexical import BM25Index
 
 from .answertype import asked_types, type_match
 from .expansion import question_topics, title_topics
+from .relevance import weighted_coverage
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "guideline")
@@ -45,12 +47,7 @@ class Signals:
 
 def _coverage(groups: list[list[str]], tokens: frozenset[str] | set[str], index: BM25Index) -> float:
     """Best share of idf mass of one term group found in ``tokens``."""
-    best = 0.0
-    for terms in groups:
-        total = sum(index.idf(t) for t in terms)
-        if total:
-            best = max(best, sum(index.idf(t) for t in terms if t in tokens) / total)
-    return best
+    return max((weighted_coverage(terms, tokens, index) for terms in groups), default=0.0)
 
 
 def _normalised_bm25(tokens: list[str], pool: list[str], index: BM25Index) -> dict[str, float]:
