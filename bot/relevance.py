@@ -5,7 +5,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from knowledge import ScoredChunk, en_to_zh, tokenize
+from knowledge import ScoredChunk, en_to_zh, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -55,17 +55,26 @@ class Coverage:
     direct: bool
     covered: bool
     sentence: float = 0.0
+    domain: bool = True
+
+
+def in_domain(question: str) -> bool:
+    """Whether the question uses a term of our bilingual IP glossary (专利, trademark, 营业执照 …)."""
+    return bool(zh_terms_in(question) or en_to_zh(question))
 
 
 def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float, min_dense: float = 1.0,
              min_sentence: float = 1.0) -> Coverage:
-    """Whether the hits cover the question: an article named in it was found, a top passage holds enough of its key
-    terms (``min_support``), a top passage is semantically close to it (cosine ≥ ``min_dense``), or one of a top
-    passage's sentences is (cosine ≥ ``min_sentence``)."""
+    """Whether the hits cover the question: an article named in it was found, a top passage is semantically close
+    to it (cosine ≥ ``min_dense``) or one of a top passage's sentences is (cosine ≥ ``min_sentence``), or — for a
+    question that uses an IP term of the glossary — a top passage holds enough of its key terms (``min_support``).
+    Word overlap alone does not count for questions outside the domain: company registration shares words
+    (注册, 公司, 材料) with the statutes without being about them."""
     support = support_of(question, hits, index)
     top = hits[:3]
     dense = max((max(h.ranks.get("dense_score", 0.0), h.ranks.get("cosine", 0.0)) for h in top), default=0.0)
     sentence = max((max(h.ranks.get("sentence_score", 0.0), h.ranks.get("sentence_cosine", 0.0)) for h in top), default=0.0)
     direct = any(h.ranks.get("article_ref") for h in hits)
-    covered = bool(hits) and (direct or support >= min_support or dense >= min_dense or sentence >= min_sentence)
-    return Coverage(support, dense, direct, covered, sentence)
+    domain = in_domain(question)
+    covered = bool(hits) and (direct or (domain and support >= min_support) or dense >= min_dense or sentence >= min_sentence)
+    return Coverage(support, dense, direct, covered, sentence, domain)
