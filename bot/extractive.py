@@ -9,6 +9,7 @@ from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_te
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
+from .expansion import legal_terms_for
 from .relevance import Coverage, key_terms, weighted_coverage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -47,14 +48,17 @@ def question_parts(question: str) -> list[str]:
 
 
 def _terms(text: str, index: BM25Index) -> list[str]:
-    return [t for group in key_terms(text, index, hints=True) for t in group]
+    """Key terms for picking sentences: the question's own, plus the statute's words for its everyday phrasing (多久 → 期限)."""
+    extra = tokenize(legal_terms_for(text)) if _CJK.search(text) else []
+    return list(dict.fromkeys([t for group in key_terms(text, index, hints=True) for t in group] + extra))
 
 
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None) -> list[tuple[int, str]]:
     """(hit rank, sentence) of the sentences that answer the question best: the best sentence of each of the two
     best-ranked passages that share a term with the question, one per part of the question (a pasted
     multiple-choice question's options, or the questions of one message), then the best of the rest,
-    favouring the better-ranked passages and spreading over several of them."""
+    favouring the better-ranked passages and spreading over several of them. Ties go to the better-ranked
+    passage, then to the earlier sentence."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
     sentences: list[tuple[int, str, set[str]]] = []
@@ -63,31 +67,34 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
             if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
                 sentences.append((rank, sentence, set(tokenize(sentence))))
 
-    def scored_for(terms: list[str]) -> list[tuple[float, int, str]]:
+    def scored_for(terms: list[str]) -> list[tuple[float, int, int, str]]:
         out = []
-        for r, s, toks in sentences:
+        for position, (r, s, toks) in enumerate(sentences):
             cov = weighted_coverage(terms, toks, index)
             if cov > 0 or r < ALWAYS_ELIGIBLE:
-                out.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, s))
+                out.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, position, s))
         return out
+
+    def best_of(candidates) -> tuple[float, int, int, str] | None:
+        return max(candidates, key=lambda c: (c[0], -c[1], -c[2]), default=None)
 
     chosen: list[tuple[int, str]] = []
     whole = scored_for(part_terms[-1])
     for lead in range(min(LEAD_PASSAGES, len(hits))):
-        best = max(((score, r, s) for score, r, s in whole if r == lead and score - RANK_BONUS / (lead + 1) > 0), default=None)
+        best = best_of(c for c in whole if c[1] == lead and c[0] - RANK_BONUS / (lead + 1) > 0)
         if best is not None:
-            chosen.append((best[1], best[2]))
+            chosen.append((best[1], best[3]))
     limit = max(max_sentences, min(len(parts), MAX_PARTS) + len(chosen))
     for terms in part_terms:
         scored = whole if terms is part_terms[-1] else scored_for(terms)
         want = 1 if len(parts) > 1 and terms is not part_terms[-1] else limit - len(chosen)
         for _ in range(want):
             used = [r for r, _ in chosen]
-            best = max(((score - SAME_SOURCE_PENALTY * used.count(r), r, s) for score, r, s in scored
-                        if all(s != c for _, c in chosen)), default=None)
+            best = best_of((score - SAME_SOURCE_PENALTY * used.count(r), r, pos, s) for score, r, pos, s in scored
+                           if all(s != c for _, c in chosen))
             if best is None:
                 break
-            chosen.append((best[1], best[2]))
+            chosen.append((best[1], best[3]))
         if len(chosen) >= limit:
             break
     return chosen[:limit]

@@ -37,3 +37,13 @@ def test_a_close_embedding_covers_any_question():
     assert coverage("注册一家有限责任公司需要哪些材料？", hits, index, 0.34, 0.89, 0.90).covered
     hits, index = _hits({"cosine": 0.80, "sentence_score": 0.85})
     assert not coverage("注册一家有限责任公司需要哪些材料？", hits, index, 0.34, 0.89, 0.90).covered
+
+
+def test_extractive_answer_leads_with_the_sentence_that_answers_the_everyday_question():
+    from bot.extractive import best_sentences
+
+    hits, index = _hits()
+    hits = [hits[1], hits[0], hits[2]]
+    hits[0] = ScoredChunk(ChunkRecord("term", "d", 0, "发明专利自申请日起满四年才授权的，可以请求补偿。\n" + PASSAGES["term"]), 1.0, {})
+    chosen = best_sentences("发明专利保护多久？", hits, index, max_sentences=2, depth=None)
+    assert chosen[0] == (0, "发明专利权的期限为二十年，实用新型专利权的期限为十年，均自申请日起计算。")
