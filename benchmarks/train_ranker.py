@@ -46,14 +46,11 @@ def collect(assistant: Assistant, questions: list[dict], articles: dict, pool_si
         question = normalize_question(q["query"])
         plan = plan_query(question)
         lists, vectors = retriever.ranked_lists(plan, max(p.candidates, 30))
-        fused: dict[str, float] = {}
-        for _, weight, hits in lists:
-            for rank, (cid, _) in enumerate(hits):
-                fused[cid] = fused.get(cid, 0.0) + weight / (p.rrf_k + rank + 1)
+        fused, _ = retriever.fuse(lists)
         order = sorted(fused, key=lambda c: -fused[c])[:pool_size]
         chunks = kb.get_chunks(order)
         order = [c for c in order if c in chunks]
-        signals = retriever._signals(question, plan, lists, vectors)
+        signals = retriever.signals(question, plan, lists, vectors)
         rows = feature_matrix([chunks[c] for c in order], fused, signals, kb.bm25(), kb.embeddings(order), kb.sentence_vectors(order))
         gold = [articles[(g["file"], int(g["article"]))] for g in q["gold"] if (g["file"], int(g["article"])) in articles]
         labels = np.array([1.0 if first_hit_rank([chunks[c].text], gold) else 0.0 for c in order])

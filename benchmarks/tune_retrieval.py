@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/tune_retrieval.py --data-dir var/eval --qa ../shared/eval/dev_retrieval.jsonl benchmarks/qa_*.jsonl
 
-Prints hit@1/hit@5/MRR@10 per file for each (dense_weight, lexical_weight, rrf_k) combination.
+Prints hit@1/hit@5/MRR@10 per file for each (dense_weight, lexical_weight, rrf_k) combination, for the fused
+order alone (IPBOT_RANKER=rrf); the second-stage ranker is fitted by benchmarks/train_ranker.py.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def main() -> None:
     ap.add_argument("--rrf", default="20,60")
     ap.add_argument("--topic", default="0")
     args = ap.parse_args()
-    assistant = Assistant(Settings(data_dir=Path(args.data_dir)))
+    assistant = Assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
     articles = load_articles(Path(args.articles))
     sets = {Path(f).name: [json.loads(x) for x in Path(f).read_text(encoding="utf-8").splitlines() if x.strip()] for f in args.qa}
     retriever = assistant.retriever
@@ -45,12 +46,13 @@ def main() -> None:
     original = retriever.ranked_lists
 
     def cached(plan, n):
-        key = (tuple(plan.dense), tuple(plan.lexical), n, retriever.params.dense_weight > 0, retriever.params.lexical_weight > 0)
+        key = (tuple(plan.dense), tuple(plan.lexical), n)
         if key not in cache:
             retriever.params = RetrievalParams(60, 1.0, 1.0, retriever.params.candidates)
             cache[key] = original(plan, n)
-        base = cache[key]
-        return [(side, w * (current.dense_weight if side == "dense" else current.lexical_weight), hits) for side, w, hits in base]
+        base, vectors = cache[key]
+        weight = {"dense": current.dense_weight, "sentence": current.sentence_weight, "lexical": current.lexical_weight}
+        return [(side, w * weight[side], hits) for side, w, hits in base if weight[side]], vectors
 
     retriever.ranked_lists = cached
     for dw, lw, rk, tw in itertools.product(*(list(map(float, s.split(","))) for s in (args.dense, args.lexical, args.rrf, args.topic))):

@@ -121,20 +121,26 @@ class Retriever:
             lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(q, n)) for q in plan.lexical]
         return lists, vectors
 
+    def fuse(self, lists: list[tuple[str, float, list[tuple[str, float]]]]) -> tuple[dict[str, float], dict[str, dict]]:
+        """Weighted reciprocal-rank fusion of the ranked lists: fused score per chunk, and each chunk's best rank
+        and score on every side."""
+        fused: dict[str, float] = {}
+        ranks: dict[str, dict] = {}
+        for side, weight, hits in lists:
+            for rank, (cid, score) in enumerate(hits):
+                fused[cid] = fused.get(cid, 0.0) + weight / (self.params.rrf_k + rank + 1)
+                info = ranks.setdefault(cid, {})
+                if rank + 1 < info.get(side, 10**9):
+                    info[side], info[f"{side}_score"] = rank + 1, round(score, 4)
+        return fused, ranks
+
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """The ``k`` best chunks for a (normalised) question, best first."""
         p = self.params
         n = max(p.candidates, k * 3)
         plan = plan_query(question)
         lists, vectors = self.ranked_lists(plan, n)
-        fused: dict[str, float] = {}
-        ranks: dict[str, dict] = {}
-        for side, weight, hits in lists:
-            for rank, (cid, score) in enumerate(hits):
-                fused[cid] = fused.get(cid, 0.0) + weight / (p.rrf_k + rank + 1)
-                info = ranks.setdefault(cid, {})
-                if rank + 1 < info.get(side, 10**9):
-                    info[side], info[f"{side}_score"] = rank + 1, round(score, 4)
+        fused, ranks = self.fuse(lists)
         direct = self.article_hits(question)
         chunks = self.kb.get_chunks(list(fused) + [c.chunk_id for c in direct if c.chunk_id not in fused])
         if self.ranker is None and p.topic_weight:
@@ -147,7 +153,7 @@ class Retriever:
         scores = {cid: fused[cid] for cid in order}
         if self.ranker is not None and order:
             pool = order[: p.rerank_pool]
-            signals = self._signals(question, plan, lists, vectors)
+            signals = self.signals(question, plan, lists, vectors)
             rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool),
                                   self.kb.sentence_vectors(pool))
             learned = self.ranker.score(rows)
@@ -167,7 +173,7 @@ class Retriever:
         results.sort(key=lambda r: -r.score)
         return results[:k]
 
-    def _signals(self, question: str, plan: QueryPlan, lists, vectors) -> Signals:
+    def signals(self, question: str, plan: QueryPlan, lists, vectors) -> Signals:
         """Per-search inputs of the ranker's features."""
         dense_ranks: dict[str, int] = {}
         lexical = [hits for side, _, hits in lists if side == "lexical"]
