@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/ipbot bench query --corpus $(CORPUS)
 	$(BIN)/ipbot eval retrieval --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl \
 	  --qa benchmarks/qa_lookup.jsonl --qa benchmarks/qa_plain_zh.jsonl --qa benchmarks/qa_english.jsonl --qa benchmarks/qa_mixed_topics.jsonl
+	$(BIN)/ipbot eval answers --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^ipbot' > requirements.lock

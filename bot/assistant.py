@@ -13,8 +13,8 @@ from .generate import check_budget, generate
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .query import language_of, normalize_question, rewrite_followup
 from .relevance import coverage
-from .rerank import rerank
 from .ranking import make_ranker
+from .rerank import rerank
 from .retrieval import RetrievalParams, Retriever, SearchFilters, in_force_today
 
 if TYPE_CHECKING:

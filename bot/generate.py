@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from knowledge import ScoredChunk, count_tokens, tokenize
+from knowledge import split_sentences
 from prompts import Prompt
 
 from .answer import DISCLAIMER, Answer, Citation, make_citation, source_label, sources_footer
 from .citecheck import CitationChecker
 from .context import MIN_SOURCE_TOKENS, Context, build_context
-from knowledge import split_sentences
 from .llm import ChatModel, LLMConfigError, LLMUnverifiable
 
 NO_ANSWER = "NO_ANSWER"

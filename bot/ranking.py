@@ -158,7 +158,7 @@ def make_ranker(name: str) -> LinearRanker | None:
     """The second-stage ranker named by the ``ranker`` setting (None: fused order only); the error lists the valid names."""
     match name:
         case "linear":
-            return LinearRanker.load() if WEIGHTS_FILE.exists() else None
+            return LinearRanker.load()
         case "rrf":
             return None
         case _:

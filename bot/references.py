@@ -92,4 +92,3 @@ def title_matches(alias: str, title: str) -> float:
     if coverage < 0.75 or (coverage < 1 and len(core_alias) < 4):
         return 0.0
     return 0.9 * coverage * (0.9 + 0.1 * len(core_alias) / len(core_title))
-

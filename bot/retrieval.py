@@ -3,6 +3,7 @@ weighted reciprocal rank and reordered by the linear ranker, with exact article 
 and multiple-choice options searched one by one on the keyword side."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +65,11 @@ class QueryPlan:
     dense: list[str] = field(default_factory=list)
     lexical: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def lexical_tokens(self) -> list[list[str]]:
+        """The keyword sub-queries as search tokens (tokenised once per search)."""
+        return [tokenize(q) for q in self.lexical]
+
 
 def plan_query(question: str) -> QueryPlan:
     """Sub-queries for both sides: English is translated term by term, colloquial phrasing gets the
@@ -118,7 +124,7 @@ class Retriever:
         if p.sentence_weight and vectors:
             lists += [("sentence", p.sentence_weight / len(vectors) ** 0.5, hits) for hits in self.kb.sentence_search(vectors, n)]
         if p.lexical_weight:
-            lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(q, n)) for q in plan.lexical]
+            lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(toks, n)) for toks in plan.lexical_tokens]
         return lists, vectors
 
     def fuse(self, lists: list[tuple[str, float, list[tuple[str, float]]]]) -> tuple[dict[str, float], dict[str, dict]]:
@@ -186,9 +192,9 @@ class Retriever:
             question_terms=key_terms(question, index),
             dense_vectors=vectors,
             dense_ranks=dense_ranks,
-            lexical_tokens=tokenize(plan.lexical[0]) if plan.lexical else [],
+            lexical_tokens=plan.lexical_tokens[0] if plan.lexical else [],
             lexical_ranks={cid: r for r, (cid, _) in enumerate(lexical[0], 1)} if lexical else {},
-            option_tokens=[tokenize(q) for q in plan.lexical[1:]],
+            option_tokens=plan.lexical_tokens[1:],
             topics=question_topics(question),
             question=question,
         )

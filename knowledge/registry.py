@@ -83,13 +83,19 @@ class Registry(SQLiteFile):
             part = chunk_ids[i : i + 500]
             marks = ",".join("?" * len(part))
             for cid, blob in self.connection().execute(f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", part):
-                out[cid] = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+                out[cid] = _matrix(blob, dim)
         return out
+
+    def chunks_without_sentence_vectors(self, doc_id: str) -> list[ChunkRecord]:
+        """A document's chunks that were indexed without sentence embeddings."""
+        rows = self.connection().execute(
+            "SELECT c.chunk_id, c.doc_id, c.ordinal, c.text, c.metadata FROM chunks c LEFT JOIN sentence_vectors s "
+            "ON s.chunk_id = c.chunk_id WHERE c.doc_id=? AND s.chunk_id IS NULL ORDER BY c.ordinal", (doc_id,)).fetchall()
+        return [ChunkRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
     def all_sentence_vectors(self, dim: int) -> list[tuple[str, np.ndarray]]:
         """(chunk_id, sentence embeddings) of every chunk that has them."""
-        return [(cid, np.frombuffer(blob, dtype=np.float32).reshape(-1, dim))
-                for cid, blob in self.connection().execute("SELECT chunk_id, vectors FROM sentence_vectors")]
+        return [(cid, _matrix(blob, dim)) for cid, blob in self.connection().execute("SELECT chunk_id, vectors FROM sentence_vectors")]
 
     def add_sentence_vectors(self, vectors: dict[str, np.ndarray]) -> None:
         """Store sentence embeddings for chunks that are registered (others are ignored)."""
@@ -148,6 +154,10 @@ def _delete_chunks(db: sqlite3.Connection, doc_id: str) -> list[str]:
     db.execute("DELETE FROM sentence_vectors WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id=?)", (doc_id,))
     db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
     return old
+
+
+def _matrix(blob: bytes, dim: int) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
 
 
 def _bump(db: sqlite3.Connection) -> None:
