@@ -2,7 +2,8 @@
 
 Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are (of the whole passage
 and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
-question's subject, whether it holds the kind of answer asked for, which chapter the other candidates come
+question's subject, whether it holds the kind of answer asked for, whether it cites or is cited by another candidate
+(an implementing rule and the law article it applies), which chapter the other candidates come
 from and what kind of document it is. The weights are fitted on the
 development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json`` beside this module.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "guideline")
 FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
-    "topic", "off_topic", "chapter_share", "neighbours", "answer_type", "length", *(f"type_{t}" for t in DOC_TYPES),
+    "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "length", *(f"type_{t}" for t in DOC_TYPES),
 )
 
 
@@ -85,6 +87,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             key = (c.doc_id, c.metadata["article"])
             by_article[key] = max(by_article.get(key, 0.0), f)
     total_mass = sum(chapter_mass.values()) or 1.0
+    cites, cited_by = _cross_references(pool, fused)
     asked = asked_types(signals.question)
     rows = []
     for c in pool:
@@ -108,6 +111,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             1.0 if signals.topics and chunk_topics and not signals.topics & chunk_topics else 0.0,
             chapter_mass[(c.doc_id, meta.get("chapter"))] / total_mass,
             _neighbours(c, by_article) / top_fused,
+            max(cites.get(c.chunk_id, 0.0), cited_by.get(c.chunk_id, 0.0)) / top_fused,
             type_match(asked, c.text),
             math.log1p(len(c.text)) / 7.0,
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
@@ -122,6 +126,37 @@ def _neighbours(chunk: ChunkRecord, by_article: dict[tuple, float]) -> float:
     if not n:
         return 0.0
     return max(by_article.get((chunk.doc_id, n - 1), 0.0), by_article.get((chunk.doc_id, n + 1), 0.0))
+
+
+def _short_title(title: str) -> str:
+    return title.replace("中华人民共和国", "").strip("《》 ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain(text: str) -> str:
+    return re.sub(r"[《》\s]", "", text)
+
+
+def _cross_references(pool: list[ChunkRecord], fused: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """For each pooled chunk, the best fused score of the pooled articles of other documents that it cites
+    (an implementing rule's "依照专利法第四十五条"), and of those that cite it. Citations within one document
+    ("本法第十条") are left out: on the development sets they added noise, not signal."""
+    labels: dict[str, str] = {}
+    for c in pool:
+        label = c.metadata.get("article_label")
+        if label:
+            labels[c.chunk_id] = _short_title(c.metadata.get("title", "")) + label
+    cites: dict[str, float] = {}
+    cited_by: dict[str, float] = {}
+    for c in pool:
+        name = labels.get(c.chunk_id)
+        if not name:
+            continue
+        for other in pool:
+            if other.doc_id != c.doc_id and name in _plain(other.text):
+                cited_by[c.chunk_id] = max(cited_by.get(c.chunk_id, 0.0), fused.get(other.chunk_id, 0.0))
+                cites[other.chunk_id] = max(cites.get(other.chunk_id, 0.0), fused.get(c.chunk_id, 0.0))
+    return cites, cited_by
 
 
 @functools.lru_cache(maxsize=512)

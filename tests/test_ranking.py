@@ -8,8 +8,9 @@ import pytest
 
 from bot import Assistant
 from bot.answertype import asked_types, type_match
-from bot.ranking import FEATURES, WEIGHTS_FILE, LinearRanker, make_ranker
+from bot.ranking import FEATURES, WEIGHTS_FILE, LinearRanker, _cross_references, make_ranker
 from ingest import ingest_paths
+from knowledge import ChunkRecord
 from knowledge.lexical import BM25Index
 
 
@@ -54,6 +55,21 @@ def test_passages_are_matched_to_the_kind_of_answer():
     assert type_match({"duration"}, "发明专利申请应当限于一项发明。") == 0.0
     assert type_match({"duration", "amount"}, "年费为每年三百元。") == 0.5
     assert type_match(set(), "任何文字") == 0.0
+
+
+def _article(cid: str, doc: str, title: str, n: int, label: str, text: str) -> ChunkRecord:
+    return ChunkRecord(cid, doc, n, text, {"title": title, "article": n, "article_label": label})
+
+
+def test_an_article_cited_by_a_strong_candidate_of_another_document_is_linked_to_it():
+    law = _article("law45", "patent-law", "中华人民共和国专利法", 45, "第四十五条", "第四十五条 任何单位或者个人认为该专利权的授予不符合本法有关规定的，可以请求宣告该专利权无效。")
+    rule = _article("rule69", "patent-rules", "中华人民共和国专利法实施细则", 69, "第六十九条",
+                    "第六十九条 依照《专利法》第四十五条的规定，请求宣告专利权无效的，应当提交无效宣告请求书。")
+    same_doc = _article("law46", "patent-law", "中华人民共和国专利法", 46, "第四十六条", "第四十六条 对依照本法第四十五条提出的请求，应当及时审查。")
+    unrelated = _article("law14", "patent-law", "中华人民共和国专利法", 14, "第十四条", "第十四条 依照专利法第四条的规定……")
+    cites, cited_by = _cross_references([law, rule, same_doc, unrelated], {"law45": 0.9, "rule69": 0.2, "law46": 0.5, "law14": 0.4})
+    assert cites == {"rule69": 0.9}
+    assert cited_by == {"law45": 0.2}
 
 
 def test_bm25_keeps_each_chunks_terms_until_it_is_removed():
