@@ -144,4 +144,4 @@ class Assistant:
     def _extractive(self, question: str, hits: list[ScoredChunk], language: str, cover, fallback: str = "") -> Answer:
         return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
                                   cover=cover, max_sentences=self.settings.answer_sentences, steps_for=self._steps_for,
-                                  fallback=fallback)
+                                  fallback=fallback, embed=self.kb.embed_queries, sentence_vectors=self.kb.sentence_vectors)

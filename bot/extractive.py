@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+import numpy as np
+
 from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
@@ -21,6 +23,8 @@ SAME_SOURCE_PENALTY = 0.4
 RANK_BONUS = 0.3
 ALWAYS_ELIGIBLE = 2
 LEAD_PASSAGES = 2
+LIST_CHARS = 300
+_ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[（(]\d{1,2}[）)]|\d{1,2}[.、])")
 _QUESTION_END = re.compile(r"[^？?]+[？?]")
 _OPTION = re.compile(r"(?:^|\s)[A-HＡ-Ｈ][.．、:：)）]\s*")
 LABELS = {
@@ -29,6 +33,11 @@ LABELS = {
            "original": "From the knowledge base (the quotes are the original Chinese text):", "terms": "Key terms:"},
 }
 StepsLookup = Callable[[str], "ChunkRecord | None"]
+QueryEmbedder = Callable[[list[str]], list[np.ndarray]]
+SentenceVectors = Callable[[list[str]], dict[str, np.ndarray]]
+SEMANTIC_WEIGHT = 0.5
+CLOSENESS_SPAN = 0.05
+EMBED_CHARS = 96
 
 
 def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
@@ -53,12 +62,35 @@ def _terms(text: str, index: BM25Index) -> list[str]:
     return list(dict.fromkeys([t for group in key_terms(text, index, hints=True) for t in group] + extra))
 
 
-def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None) -> list[tuple[int, str]]:
+def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbedder, sentence_vectors: SentenceVectors) -> dict[tuple[int, str], float]:
+    """How close each (hit rank, sentence) comes to the question in embedding space: 1 for the closest sentence,
+    falling linearly to 0 at ``CLOSENESS_SPAN`` below it. Sentences past the twelfth have no embedding and are left out.
+    The question is cut as the retriever cuts it, so its embedding is the one already made for the search."""
+    vectors = sentence_vectors([h.chunk.chunk_id for h in hits])
+    rows, keys = [], []
+    for rank, hit in enumerate(hits):
+        matrix = vectors.get(hit.chunk.chunk_id)
+        if matrix is None:
+            continue
+        for i, sentence in enumerate(split_sentences(hit.chunk.text)[: len(matrix)]):
+            rows.append(matrix[i])
+            keys.append((rank, sentence))
+    queries = embed([question[:EMBED_CHARS]])
+    if not rows or not queries:
+        return {}
+    cos = np.stack(rows) @ queries[0]
+    top = float(cos.max())
+    return {k: max(0.0, 1.0 - (top - c) / CLOSENESS_SPAN) for k, c in zip(keys, cos.tolist())}
+
+
+def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None,
+                   closeness: dict[tuple[int, str], float] | None = None) -> list[tuple[int, str]]:
     """(hit rank, sentence) of the sentences that answer the question best: the best sentence of each of the two
     best-ranked passages that share a term with the question, one per part of the question (a pasted
     multiple-choice question's options, or the questions of one message), then the best of the rest,
     favouring the better-ranked passages and spreading over several of them. Ties go to the better-ranked
-    passage, then to the earlier sentence."""
+    passage, then to the earlier sentence. ``closeness`` (from ``sentence_closeness``) adds how near each sentence's
+    embedding comes to the whole question, so that a sentence that says the same thing in other words can lead."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
     sentences: list[tuple[int, str, set[str]]] = []
@@ -69,10 +101,12 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
 
     def scored_for(terms: list[str]) -> list[tuple[float, int, int, str]]:
         out = []
+        near = (closeness or {}) if terms is part_terms[-1] else {}
         for position, (r, s, toks) in enumerate(sentences):
             cov = weighted_coverage(terms, toks, index)
             if cov > 0 or r < ALWAYS_ELIGIBLE:
-                out.append((cov + (1.0 if hits[r].ranks.get("article_ref") else 0.0) + RANK_BONUS / (r + 1), r, position, s))
+                out.append((cov + SEMANTIC_WEIGHT * near.get((r, s), 0.0) + (1.0 if hits[r].ranks.get("article_ref") else 0.0)
+                            + RANK_BONUS / (r + 1), r, position, s))
         return out
 
     def best_of(candidates) -> tuple[float, int, int, str] | None:
@@ -98,6 +132,28 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
         if len(chosen) >= limit:
             break
     return chosen[:limit]
+
+
+def with_list_context(sentence: str, hit: ScoredChunk) -> str:
+    """A list's lead-in ("有下列情形之一的，不视为侵犯专利权：") with the items that follow it, or a list item with
+    its lead-in, so that neither is quoted alone; items are added while the quote stays under ``LIST_CHARS``."""
+    sentences = split_sentences(hit.chunk.text)
+    if sentence not in sentences:
+        return sentence
+    i = sentences.index(sentence)
+    if sentence.endswith(("：", ":")):
+        quote = sentence
+        for item in sentences[i + 1:]:
+            if not _ITEM.match(item) or len(quote) + len(item) > LIST_CHARS:
+                break
+            quote += item
+        return quote
+    if _ITEM.match(sentence):
+        j = next((j for j in range(i - 1, -1, -1) if not _ITEM.match(sentences[j])), -1)
+        lead = sentences[j] if j >= 0 else ""
+        if lead.endswith(("：", ":")) and len(lead) + len(sentence) <= LIST_CHARS:
+            return lead + ("" if j == i - 1 else "……") + sentence
+    return sentence
 
 
 def _cited(sentence: str, n: int) -> str:
@@ -164,20 +220,26 @@ class _Numbering:
 
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
                        cover: Coverage, max_sentences: int = 3, depth: int | None = None, steps_for: StepsLookup | None = None,
-                       fallback: str = "") -> Answer:
+                       fallback: str = "", embed: QueryEmbedder | None = None, sentence_vectors: SentenceVectors | None = None) -> Answer:
     """Direct answer, legal basis and next steps quoted from the passages with [n] markers, or an abstention."""
     if not hits or not cover.covered:
         return abstention(language, human_channel, cover.support, fallback=fallback)
-    chosen = best_sentences(question, hits, index, max_sentences, depth)
+    closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors) if embed and sentence_vectors else None
+    chosen = best_sentences(question, hits, index, max_sentences, depth, closeness)
     if not chosen:
         return abstention(language, human_channel, cover.support, fallback=fallback)
     labels, cites = LABELS[language], _Numbering()
-    lines = [f"- {_cited(s, cites.cite(hits[r], s))}" for r, s in chosen]
+    quotes: list[tuple[int, str]] = []
+    for r, s in chosen:
+        quote = with_list_context(s, hits[r])
+        if not any(r == q_r and s in q for q_r, q in quotes):
+            quotes.append((r, quote))
+    lines = [f"- {_cited(q, cites.cite(hits[r], q))}" for r, q in quotes]
     basis = legal_basis(hits, depth)
     if basis is not None:
         hit = hits[basis]
         head = f"{labels['basis']}《{hit.chunk.metadata.get('title', '')}》{hit.chunk.metadata.get('article_label', '')}"
-        if any(r == basis for r, _ in chosen):
+        if any(r == basis for r, _ in quotes):
             lines.append(_cited(head, cites.cite(hit, "")) + ("。" if language == "zh" else "."))
         else:
             quote = [_cited(s, cites.cite(hit, s)) for s in basis_quote(question, hit, index)]

@@ -80,7 +80,7 @@ class Figures:
         return out
 
 
-_LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]\s*)?(?:\d{1,2}[.、)）]\s+|\d{1,2}、|[（(]\d{1,2}[)）])", re.MULTILINE)
+_LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]\s*)?(?:\d{1,2}[.、)）]\s+|\d{1,2}、|[（(]\d{1,2}[)）])|(?<=[：:；;…])\s*[（(]\d{1,2}[)）]", re.MULTILINE)
 
 
 def _canon(number: str) -> str:

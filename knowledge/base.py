@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from .records import ChunkRecord, DocumentRecord
 from .registry import Registry
 from .sentences import sentences_to_embed
 from .vectors import VectorStore
+
+QUERY_CACHE = 256
 
 
 class KnowledgeBase:
@@ -41,6 +44,8 @@ class KnowledgeBase:
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
         self._sentences: tuple[int, list[str], np.ndarray, np.ndarray] | None = None
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
 
     def documents(self) -> list[DocumentRecord]:
         """Registered documents."""
@@ -186,8 +191,23 @@ class KnowledgeBase:
         return self.vectors.query(self.embedder.embed_query(query), k, where)
 
     def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
-        """Query embeddings (``query:`` prefix) for non-blank queries, in order."""
-        return [self.embedder.embed_query(q) for q in queries if q.strip()]
+        """Query embeddings (``query:`` prefix) for non-blank queries, in order; the last few are remembered,
+        so the answer step reuses the embedding its search made."""
+        return [self._embed_query(q) for q in queries if q.strip()]
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        with self._query_lock:
+            cached = self._query_cache.get(query)
+            if cached is not None:
+                self._query_cache.move_to_end(query)
+                return cached
+        vector = self.embedder.embed_query(query)
+        vector.flags.writeable = False
+        with self._query_lock:
+            self._query_cache[query] = vector
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        return vector
 
     def dense_search_vectors(self, vectors: list[np.ndarray], k: int = 20) -> list[list[tuple[str, float]]]:
         """Embedding hits for query vectors already computed."""

@@ -33,6 +33,8 @@ def test_figures_of_a_sentence_ignore_list_numbers_and_paragraph_labels():
     assert figures_of("二十年").missing_from(figures_of("期限为20年")) == []
     assert figures_of("85%").missing_from(figures_of("减缴百分之八十五")) == []
     assert figures_of("第43条").missing_from(figures_of("第四十二条")) == ["第43条"]
+    joined = figures_of("不得实行开放许可：……（7）未提交评价报告的；（8）评价报告结论为否定的，3个月内")
+    assert joined.numbers == {"3"}
 
 
 def test_markers_and_sentences():

@@ -1,6 +1,8 @@
 """The abstention signal: word overlap counts only for questions in the IP domain; embeddings count for all."""
 from __future__ import annotations
 
+import numpy as np
+
 from bot.relevance import coverage, in_domain
 from knowledge import ChunkRecord, ScoredChunk, tokenize
 from knowledge.lexical import BM25Index
@@ -47,3 +49,54 @@ def test_extractive_answer_leads_with_the_sentence_that_answers_the_everyday_que
     hits[0] = ScoredChunk(ChunkRecord("term", "d", 0, "发明专利自申请日起满四年才授权的，可以请求补偿。\n" + PASSAGES["term"]), 1.0, {})
     chosen = best_sentences("发明专利保护多久？", hits, index, max_sentences=2, depth=None)
     assert chosen[0] == (0, "发明专利权的期限为二十年，实用新型专利权的期限为十年，均自申请日起计算。")
+
+
+def test_sentences_are_ranked_by_how_close_their_embedding_comes_to_the_question():
+    from bot.extractive import CLOSENESS_SPAN, best_sentences, sentence_closeness
+
+    hits, index = _hits()
+    axis = {"agency": [1.0, 0.0], "term": [0.6, 0.8], "other": [0.0, 1.0]}
+    vectors = {cid: np.array([axis[cid]]) for cid in PASSAGES}
+    asked = []
+
+    def embed(texts):
+        asked.extend(texts)
+        return [np.array([0.0, 1.0])]
+
+    near = sentence_closeness("x" * 200, hits, embed, lambda ids: {i: vectors[i] for i in ids})
+    assert asked == ["x" * 96]
+    assert near[(2, PASSAGES["other"])] == 1.0
+    assert near[(1, PASSAGES["term"])] == 0.0 and 1 - 0.8 > CLOSENESS_SPAN
+    # two sentences with the same word overlap: the earlier leads, unless the other is closer in meaning
+    two = "发明专利权的期限为二十年。实用新型专利权的期限为十年。"
+    index.add("two", tokenize(two))
+    hit = [ScoredChunk(ChunkRecord("two", "d", 0, two), 1.0, {})]
+    assert best_sentences("期限是几年？", hit, index, 1, None)[0] == (0, "发明专利权的期限为二十年。")
+    chosen = best_sentences("期限是几年？", hit, index, 1, None, closeness={(0, "实用新型专利权的期限为十年。"): 1.0})
+    assert chosen[0] == (0, "实用新型专利权的期限为十年。")
+
+
+def test_the_answer_step_reuses_the_embedding_its_search_made(kb):
+    calls = []
+    real = kb.embedder.embed_query
+    kb.embedder.embed_query = lambda text: calls.append(text) or real(text)
+    first = kb.embed_queries(["发明专利保护多久？"])[0]
+    again = kb.embed_queries(["发明专利保护多久？", "   "])
+    assert calls == ["发明专利保护多久？"] and len(again) == 1 and again[0] is first
+    assert not first.flags.writeable
+
+
+def test_a_list_is_quoted_with_its_lead_in_and_an_item_with_its_list():
+    from bot.extractive import with_list_context
+
+    text = ("第七十五条 有下列情形之一的，不视为侵犯专利权：\n（一）专利产品售出后，使用、销售该产品的；\n"
+            "（二）在专利申请日前已经制造相同产品的；\n（三）专为科学研究和实验而使用有关专利的。\n前款规定以外的，依法处理。")
+    hit = ScoredChunk(ChunkRecord("c", "d", 0, text), 1.0, {})
+    lead = "有下列情形之一的，不视为侵犯专利权："
+    assert with_list_context(lead, hit) == lead + "（一）专利产品售出后，使用、销售该产品的；（二）在专利申请日前已经制造相同产品的；（三）专为科学研究和实验而使用有关专利的。"
+    assert with_list_context("（一）专利产品售出后，使用、销售该产品的；", hit) == lead + "（一）专利产品售出后，使用、销售该产品的；"
+    assert with_list_context("（三）专为科学研究和实验而使用有关专利的。", hit) == lead + "……（三）专为科学研究和实验而使用有关专利的。"
+    assert with_list_context("前款规定以外的，依法处理。", hit) == "前款规定以外的，依法处理。"
+    long_list = "下列费用可以减缴：\n" + "\n".join(f"（{n}）{'某项费用' * 20}；" for n in "一二三四五")
+    quoted = with_list_context("下列费用可以减缴：", ScoredChunk(ChunkRecord("l", "d", 0, long_list), 1.0, {}))
+    assert quoted.startswith("下列费用可以减缴：（一）") and "（四）" not in quoted
