@@ -32,6 +32,7 @@ test: install browser
 bench: install
 	$(BIN)/ipbot bench structure --corpus $(CORPUS)
 	$(BIN)/ipbot bench pdf
+	$(BIN)/ipbot bench starter
 	$(BIN)/ipbot bench ingest --corpus $(CORPUS)
 	$(BIN)/ipbot bench query --corpus $(CORPUS)
 	$(BIN)/ipbot eval retrieval --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl \

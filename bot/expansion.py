@@ -81,7 +81,9 @@ _TOPIC_WORDS = {
 }
 _TITLE_TOPICS = {"专利": "patent", "商标": "trademark", "著作权": "copyright", "软件": "software copyright",
                  "反不正当竞争": "competition", "电子商务": "ecommerce", "海关": "customs", "质权": "pledge",
-                 "技术合同": "contract", "科技成果转化": "contract", "植物新品种": "plant", "集成电路": "ic", "中小企业": "sme"}
+                 "技术合同": "contract", "科技成果转化": "contract", "植物新品种": "plant", "集成电路": "ic", "中小企业": "sme",
+                 "patent": "patent", "trademark": "trademark", "copyright": "copyright", "software": "software copyright",
+                 "unfair competition": "competition", "e-commerce": "ecommerce", "customs": "customs", "pledge": "pledge"}
 
 
 def question_topics(question: str) -> set[str]:
@@ -94,4 +96,5 @@ def question_topics(question: str) -> set[str]:
 @functools.lru_cache(maxsize=256)
 def title_topics(title: str) -> frozenset[str]:
     """The IP fields a document covers, from its title."""
-    return frozenset(t for key, topics in _TITLE_TOPICS.items() if key in title for t in topics.split())
+    lowered = title.lower()
+    return frozenset(t for key, topics in _TITLE_TOPICS.items() if key in lowered for t in topics.split())

@@ -43,6 +43,14 @@ def language_of(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
+def passage_language(text: str) -> str:
+    """'zh' when a passage has at least as many Chinese words as English ones (about two characters against five
+    letters a word), else 'en': an English guide that names a law in Chinese stays English."""
+    chinese = len(_CJK.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "zh" if chinese and chinese * 5 >= latin * 2 else "en"
+
+
 _OPTION = re.compile(r"(?:^|\n|\s)[（(]?([A-H])[)）]?\s*[.．、:：)）]\s*")
 
 

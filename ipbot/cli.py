@@ -529,6 +529,14 @@ def bench_structure(
                                                  "--articles", str(articles or _default_shared("eval/articles.jsonl"))])
 
 
+@bench_app.command("starter")
+def bench_starter(
+    qa: Annotated[Optional[Path], typer.Option(help="Questions with the guide sections that answer them.")] = None,
+) -> None:
+    """Retrieval over the bundled starter guides, in both languages (hit@1/3, answers in the question's language)."""
+    _run_benchmark_script("starter_check.py", ["--qa", str(qa)] if qa else [])
+
+
 @bench_app.command("pdf")
 def bench_pdf(pdf_dir: Annotated[Optional[Path], typer.Argument(help="Directory of PDFs.")] = None) -> None:
     """Pages, blocks, tables, OCR'd pages and time for each PDF."""

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(100.0, gt=0, description="Files larger than this many MiB are refused at ingest.")
     max_pdf_pages: int = Field(2000, gt=0, description="PDFs with more pages than this are refused at ingest.")
     ocr: bool = Field(True, description="Recognise image-only PDF pages offline with RapidOCR.")
-    top_k: int = Field(8, ge=1, le=50, description="Passages retrieved for an answer (8: the gold article is among them for 91 % of the development questions, 88 % with 6).")
+    top_k: int = Field(10, ge=1, le=50, description="Passages retrieved for an answer (10: the gold article is among them for 95 % of the development questions, 93 % with 8; see benchmarks/RESULTS.md).")
     rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant (higher flattens rank differences); chosen on the development sets, see benchmarks/RESULTS.md.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
     lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 (jieba) ranking in fusion.")

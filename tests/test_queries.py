@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
 from bot import Assistant, InvalidQuestion, SearchFilters
-from bot.query import normalize_question, rewrite_followup, split_options
+from bot.query import normalize_question, passage_language, rewrite_followup, split_options
 from bot.references import find_references, title_matches
 from bot.retrieval import plan_query
 from ingest import IngestOptions, ingest_file, ingest_paths
@@ -117,3 +118,22 @@ def test_ask_understands_a_followup_and_cites_only_documents_in_force(assistant,
     kb.registry.update_metadata("example-law", {"status": "repealed"})
     repealed = assistant.ask("示例权的期限是多久？")
     assert all(c.doc_id != "example-law" for c in repealed.citations)
+
+
+def test_passages_in_the_question_language_come_first_when_the_guides_exist_in_both(settings, kb):
+    starter = Path(__file__).resolve().parents[1] / "knowledge" / "starter"
+    names = ["patent-basics.en.md", "patent-types-and-filing.zh.md", "trademark-basics.en.md", "trademark-registration-and-renewal.zh.md"]
+    list(ingest_paths(kb, [starter / n for n in names]))
+    assistant = Assistant(settings, kb)
+    first = assistant.retriever.search("How long does a Chinese invention patent last?", 3)[0].chunk
+    assert (first.doc_id, first.metadata["article_label"]) == ("patent-basics", "Term of protection")
+    first = assistant.retriever.search("发明专利保护多少年？", 3)[0].chunk
+    assert first.doc_id == "patent-types-and-filing"
+    first = assistant.retriever.search("How long is a trademark registration valid and how do I renew it?", 3)[0].chunk
+    assert (first.doc_id, first.metadata["article_label"]) == ("trademark-basics", "Ten-year term and renewal")
+
+
+def test_a_passages_language_is_that_of_most_of_its_letters():
+    assert passage_language("An invention patent lasts 20 years (专利法 第四十二条).") == "en"
+    assert passage_language("发明专利权的期限为二十年（Patent Law, Art. 42）。") == "zh"
+    assert passage_language("12345") == "en"
