@@ -48,6 +48,21 @@ def classify_title(title: str) -> str:
     return "guide"
 
 
+def _authority(title: str, head: list[str]) -> str | None:
+    """The issuing body: the one the title names, else the first one named on an adoption or publication line
+    ("……审判委员会第1676次会议通过"), else the first one named near the top. Articles that merely mention
+    another body (根据国务院的规定…) do not count when an adoption line names one."""
+    in_title = [a for a in _AUTHORITIES if a in title]
+    if in_title:
+        return in_title[0]
+    for lines in ([line for line in head if re.search(r"(通过|公布|发布|令)", line)], head):
+        for line in lines:
+            found = sorted((line.find(a), -len(a), a) for a in _AUTHORITIES if a in line)
+            if found:
+                return found[0][2]
+    return None
+
+
 def extract_metadata(doc: ParsedDocument) -> dict:
     """doc_type, jurisdiction, status, promulgation and effective dates found in the document's own text."""
     meta: dict = {"doc_type": classify_title(doc.title), "jurisdiction": "national", "status": "in_force"}
@@ -65,11 +80,12 @@ def extract_metadata(doc: ParsedDocument) -> dict:
         else:
             meta[field] = value.strip()
     head = [b.text for b in doc.blocks[:12] if not b.level]
-    named = [a for line in head for a in _AUTHORITIES if a in line]
-    if named and "authority" not in meta:
-        meta["authority"] = next(a for a in _AUTHORITIES if a in named)
-    elif "authority" not in meta and meta["doc_type"] == "judicial_interpretation":
-        meta["authority"] = "最高人民法院"
+    if "authority" not in meta:
+        authority = _authority(doc.title, head)
+        if authority:
+            meta["authority"] = authority
+        elif meta["doc_type"] == "judicial_interpretation":
+            meta["authority"] = "最高人民法院"
     dates = [_iso(m) for line in head for m in _DATE.finditer(line) if re.search(r"(通过|修正|修订|公布|发布)", line)]
     if dates:
         meta["promulgation_date"] = max(dates)

@@ -26,6 +26,15 @@ def test_dates_of_an_amended_law():
     assert meta["authority"] == "全国人民代表大会常务委员会"
 
 
+def test_the_issuing_body_is_the_one_that_adopted_the_text_not_one_an_article_mentions():
+    doc = _doc("关于审理示例纠纷案件应用法律若干问题的解释（二）", [
+        "2016年1月25日 最高人民法院审判委员会第1676次会议通过",
+        "第一条 依照国务院有关规定办理的，人民法院应予支持。"])
+    assert extract_metadata(doc)["authority"] == "最高人民法院"
+    doc = _doc("示例保护条例", ["第一条 本条例由国家知识产权局负责解释。", "2021年3月2日 国务院令第1号公布"])
+    assert extract_metadata(doc)["authority"] == "国务院"
+
+
 def test_dates_of_a_new_rule():
     doc = _doc("示例保护条例", ["2021年3月2日 国务院令第1号公布", "第一条 为了示例，制定本条例。", "第二条 本条例自2021年6月1日起施行。"])
     meta = extract_metadata(doc)
