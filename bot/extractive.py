@@ -12,6 +12,7 @@ from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
 from .expansion import legal_terms_for
+from .query import language_of, passage_language
 from .relevance import Coverage, key_terms, weighted_coverage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -36,6 +37,7 @@ StepsLookup = Callable[[str], "ChunkRecord | None"]
 QueryEmbedder = Callable[[list[str]], list[np.ndarray]]
 SentenceVectors = Callable[[list[str]], dict[str, np.ndarray]]
 SEMANTIC_WEIGHT = 0.5
+LANGUAGE_MATCH = 0.5
 CLOSENESS_SPAN = 0.05
 EMBED_CHARS = 96
 
@@ -93,19 +95,21 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
     embedding comes to the whole question, so that a sentence that says the same thing in other words can lead."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
-    sentences: list[tuple[int, str, set[str]]] = []
+    sentences: list[tuple[int, str, set[str], float]] = []
+    language = language_of(question)
     for rank, hit in enumerate(hits[:depth]):
         for sentence in split_sentences(hit.chunk.text):
             if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
-                sentences.append((rank, sentence, set(tokenize(sentence))))
+                own = LANGUAGE_MATCH if passage_language(sentence) == language else 0.0
+                sentences.append((rank, sentence, set(tokenize(sentence)), own))
 
     def scored_for(terms: list[str]) -> list[tuple[float, int, int, str]]:
         out = []
         near = (closeness or {}) if terms is part_terms[-1] else {}
-        for position, (r, s, toks) in enumerate(sentences):
+        for position, (r, s, toks, own) in enumerate(sentences):
             cov = weighted_coverage(terms, toks, index)
             if cov > 0 or r < ALWAYS_ELIGIBLE:
-                out.append((cov + SEMANTIC_WEIGHT * near.get((r, s), 0.0) + (1.0 if hits[r].ranks.get("article_ref") else 0.0)
+                out.append((cov + own + SEMANTIC_WEIGHT * near.get((r, s), 0.0) + (1.0 if hits[r].ranks.get("article_ref") else 0.0)
                             + RANK_BONUS / (r + 1), r, position, s))
         return out
 
@@ -115,7 +119,7 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
     chosen: list[tuple[int, str]] = []
     whole = scored_for(part_terms[-1])
     for lead in range(min(LEAD_PASSAGES, len(hits))):
-        best = best_of(c for c in whole if c[1] == lead and c[0] - RANK_BONUS / (lead + 1) > 0)
+        best = best_of(c for c in whole if c[1] == lead and c[0] - RANK_BONUS / (lead + 1) - sentences[c[2]][3] > 0)
         if best is not None:
             chosen.append((best[1], best[3]))
     limit = max(max_sentences, min(len(parts), MAX_PARTS) + len(chosen))

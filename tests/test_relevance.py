@@ -100,3 +100,19 @@ def test_a_list_is_quoted_with_its_lead_in_and_an_item_with_its_list():
     long_list = "下列费用可以减缴：\n" + "\n".join(f"（{n}）{'某项费用' * 20}；" for n in "一二三四五")
     quoted = with_list_context("下列费用可以减缴：", ScoredChunk(ChunkRecord("l", "d", 0, long_list), 1.0, {}))
     assert quoted.startswith("下列费用可以减缴：（一）") and "（四）" not in quoted
+
+
+def test_sentences_in_the_question_language_are_preferred_when_the_passages_offer_both():
+    from bot.extractive import best_sentences
+
+    zh = "注册商标的有效期为十年，自核准注册之日起计算。注册商标有效期满需要继续使用的，应当办理续展手续。"
+    en = "A registered trademark is valid for ten years from registration. Each renewal adds another ten years."
+    index = BM25Index()
+    for cid, text in (("zh", zh), ("en", en)):
+        index.add(cid, tokenize(text))
+    hits = [ScoredChunk(ChunkRecord("zh", "d1", 0, zh), 2.0, {}), ScoredChunk(ChunkRecord("en", "d2", 0, en), 1.0, {})]
+    chosen = best_sentences("How long is a registered trademark valid, and how is it renewed?", hits, index, 3, None)
+    english = [s for _, s in chosen if s.isascii()]
+    assert len(english) == 2
+    chosen = best_sentences("注册商标的有效期是多久？", hits, index, 2, None)
+    assert not any(s.isascii() for _, s in chosen)
