@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -25,15 +24,9 @@ from ipbot.offline import go_offline  # noqa: E402
 go_offline()
 
 from bot import Assistant  # noqa: E402
+from bot.query import passage_language  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from ipbot.settings import Settings  # noqa: E402
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _language(text: str) -> str:
-    return "zh" if len(_CJK.findall(text)) * 3 >= len(text) else "en"
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -52,7 +45,7 @@ def main() -> None:
         gold = {(g["doc"], g["section"]) for g in q["gold"]}
         found = [(h.chunk.doc_id, h.chunk.metadata.get("article_label")) for h in hits]
         rank = next((i for i, f in enumerate(found, 1) if f in gold), None)
-        same = bool(hits) and _language(hits[0].chunk.text) == q["lang"]
+        same = bool(hits) and passage_language(hits[0].chunk.text) == q["lang"]
         rows.setdefault(q["lang"], []).append((rank, same))
         if rank != 1:
             misses.append((q["id"], rank, q["query"], found[:1]))

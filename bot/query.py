@@ -43,6 +43,7 @@ def language_of(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
+@functools.lru_cache(maxsize=8192)
 def passage_language(text: str) -> str:
     """'zh' when a passage has at least as many Chinese words as English ones (about two characters against five
     letters a word), else 'en': an English guide that names a law in Chinese stays English."""

@@ -19,6 +19,7 @@ from .relevance import key_terms
 
 LANGUAGE_BONUS = 5.0
 
+
 @dataclass
 class SearchFilters:
     """Restrict results by document type, jurisdiction, or to documents in force on a date."""
