@@ -34,6 +34,8 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=ROOT / "var" / "starter-check")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if not args.qa.is_file():
+        sys.exit(f"no question file at {args.qa}")
     assistant = Assistant(Settings(data_dir=args.data_dir))
     for outcome in ingest_paths(assistant.kb, [ROOT / "knowledge" / "starter"]):
         if getattr(outcome, "error", None):

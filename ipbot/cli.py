@@ -513,8 +513,10 @@ def _run_benchmark_script(name: str, args: list[str]) -> None:
     try:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exc:
+        if isinstance(exc.code, str):
+            fail(exc.code)
         if exc.code not in (0, None):
-            raise typer.Exit(int(exc.code) if isinstance(exc.code, int) else 1)
+            raise typer.Exit(int(exc.code))
     finally:
         sys.argv = saved
 

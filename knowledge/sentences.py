@@ -1,6 +1,7 @@
 """Sentences of a passage: what extractive answers quote and what sentence embeddings are made of."""
 from __future__ import annotations
 
+import functools
 import re
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
@@ -13,8 +14,10 @@ EMBEDDED_SENTENCES = 12
 EMBEDDED_CHARS = 200
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line; long ones also split at ；."""
+@functools.lru_cache(maxsize=4096)
+def split_sentences(text: str) -> tuple[str, ...]:
+    """Sentences of a passage (Chinese and English punctuation), without the breadcrumb line; long ones also split at ；.
+    Cached: an answer reads the same passages' sentences several times (closeness, choice, list context)."""
     lines = text.split("\n")
     if lines and lines[0].startswith("《"):
         lines = lines[1:]
@@ -27,7 +30,7 @@ def split_sentences(text: str) -> list[str]:
             parts = _CLAUSE.findall(piece) if len(piece) > LONG_SENTENCE else [piece]
             for part in parts:
                 out.extend(s.strip() for s in _EN_SENTENCE.split(part) if len(s.strip()) >= 6)
-    return out
+    return tuple(out)
 
 
 def sentences_to_embed(text: str) -> list[str]:
