@@ -2,7 +2,7 @@
 
 Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are (of the whole passage
 and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
-question's subject, whether it holds the kind of answer asked for, whether it cites or is cited by another candidate
+question's subject, whether it holds the kind of answer asked for or defines a term the question uses, whether it cites or is cited by another candidate
 (an implementing rule and the law article it applies), which chapter the other candidates come
 from and what kind of document it is. The weights are fitted on the
 development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json`` beside this module.
@@ -22,6 +22,7 @@ from knowledge import ChunkRecord, tokenize
 from knowledge.lexical import BM25Index
 
 from .answertype import asked_types, type_match
+from .definitions import defines_asked_term
 from .expansion import question_topics, title_topics
 from .relevance import weighted_coverage
 
@@ -29,7 +30,7 @@ WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "guideline")
 FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
-    "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "length", *(f"type_{t}" for t in DOC_TYPES),
+    "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "defines", "length", *(f"type_{t}" for t in DOC_TYPES),
 )
 
 
@@ -113,6 +114,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             _neighbours(c, by_article) / top_fused,
             max(cites.get(c.chunk_id, 0.0), cited_by.get(c.chunk_id, 0.0)) / top_fused,
             type_match(asked, c.text),
+            1.0 if defines_asked_term(signals.question, c.text) else 0.0,
             math.log1p(len(c.text)) / 7.0,
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
         ]

@@ -8,6 +8,7 @@ import pytest
 
 from bot import Assistant
 from bot.answertype import asked_types, type_match
+from bot.definitions import defined_terms, defines_asked_term
 from bot.ranking import FEATURES, WEIGHTS_FILE, LinearRanker, _cross_references, make_ranker
 from ingest import ingest_paths
 from knowledge import ChunkRecord
@@ -55,6 +56,24 @@ def test_passages_are_matched_to_the_kind_of_answer():
     assert type_match({"duration"}, "发明专利申请应当限于一项发明。") == 0.0
     assert type_match({"duration", "amount"}, "年费为每年三百元。") == 0.5
     assert type_match(set(), "任何文字") == 0.0
+
+
+@pytest.mark.parametrize("passage, terms", [
+    ("第二条 本法所称的发明创造是指发明、实用新型和外观设计。\n发明，是指对产品、方法或者其改进所提出的新的技术方案。\n"
+     "实用新型，是指对产品的形状、构造或者其结合所提出的适于实用的新的技术方案。", {"发明创造", "发明", "实用新型"}),
+    ("前款所称无效宣告请求的理由，是指被授予专利的发明创造不符合专利法第二条规定的。", {"无效宣告请求的理由"}),
+    ("本条例所称“中小企业”，是指在境内依法设立的企业。", {"中小企业"}),
+    ("发明专利权的期限为二十年，自申请日起计算。", set()),
+])
+def test_definitions_are_read_from_the_article_text(passage, terms):
+    assert defined_terms(passage) == frozenset(terms)
+
+
+def test_a_definition_counts_only_for_a_term_the_question_uses():
+    article = "实用新型，是指对产品的形状、构造或者其结合所提出的适于实用的新的技术方案。"
+    assert defines_asked_term("下列哪个属于实用新型专利保护的客体？", article)
+    assert not defines_asked_term("外观设计专利权的期限是多久？", article)
+    assert not defines_asked_term("实用新型的期限是多久？", "实用新型专利权的期限为十年。")
 
 
 def _article(cid: str, doc: str, title: str, n: int, label: str, text: str) -> ChunkRecord:
