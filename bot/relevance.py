@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from knowledge import ScoredChunk, en_to_zh, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
+from .expansion import legal_terms_for
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_HINTS = {"how long": "期限", "how many years": "期限", "how much": "数额", "how many days": "日内", "deadline": "期限",
              "who owns": "属于", "who is liable": "责任", "penalty": "罚款", "fine": "罚款"}
@@ -38,8 +40,12 @@ def weighted_coverage(terms: list[str], tokens: set[str], index: BM25Index) -> f
 
 
 def support_of(question: str, hits: list[ScoredChunk], index: BM25Index, depth: int = 3) -> float:
-    """How well the best of the top passages covers the question's key terms (0–1)."""
+    """How well the best of the top passages covers the question's key terms, or the statute's terms for its
+    everyday phrasing (辞职 + 保密协议 → 商业秘密, 保密义务 …) (0–1)."""
     groups = key_terms(question, index)
+    legal = [t for t in dict.fromkeys(tokenize(legal_terms_for(question))) if not _unseen(t, index)] if _CJK.search(question) else []
+    if legal:
+        groups.append(legal)
     if not groups or not hits:
         return 0.0
     passages = [set(tokenize(h.chunk.text)) for h in hits[:depth]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.relevance import coverage, in_domain
+from bot.relevance import coverage, in_domain, support_of
 from knowledge import ChunkRecord, ScoredChunk, tokenize
 from knowledge.lexical import BM25Index
 
@@ -32,6 +32,19 @@ def test_word_overlap_alone_does_not_cover_an_out_of_domain_question():
     assert outside.support >= 0.34 and not outside.domain and not outside.covered
     inside = coverage("发明专利权的期限是多少年？", hits, index, min_support=0.34, min_dense=0.89, min_sentence=0.90)
     assert inside.domain and inside.covered
+
+
+def test_everyday_phrasing_is_supported_by_the_statute_terms_it_stands_for():
+    index = BM25Index()
+    texts = {"secret": "经营者不得以盗窃、贿赂、欺诈或者其他不正当手段获取权利人的商业秘密；违反保密义务披露商业秘密。",
+             "term": "发明专利权的期限为二十年，自申请日起计算。"}
+    for cid, text in texts.items():
+        index.add(cid, tokenize(text))
+    hits = [ScoredChunk(ChunkRecord("secret", "d", 0, texts["secret"]), 1.0, {})]
+    question = "工程师辞职后把工艺图纸交给了别家公司，违反了保密协议，怎么办？"
+    literal = coverage("工程师把生产工艺交给了别家公司，怎么办？", hits, index, 0.34, 0.89, 0.90)
+    assert support_of(question, hits, index) >= 0.34 > literal.support
+    assert coverage(question, hits, index, 0.34, 0.89, 0.90).covered
 
 
 def test_a_close_embedding_covers_any_question():
