@@ -2,10 +2,11 @@
 
 Reciprocal-rank fusion only sees ranks; the ranker also sees how close the scores are (of the whole passage
 and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
-question's subject, whether it holds the kind of answer asked for or defines a term the question uses, whether it cites or is cited by another candidate
-(an implementing rule and the law article it applies), which chapter the other candidates come
-from and what kind of document it is. The weights are fitted on the
-development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json`` beside this module.
+question's subject, whether it holds the kind of answer asked for or defines a term the question uses, whether
+it cites or is cited by another candidate (an implementing rule and the law article it applies), which chapter
+the other candidates come from and what kind of document it is. A multiple-choice question gets a second weight
+on the main signals. The weights are fitted on the development sets by ``benchmarks/train_ranker.py`` and stored
+in ``ranker.json`` beside this module.
 """
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
     "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "defines", "length", *(f"type_{t}" for t in DOC_TYPES),
 )
+# Multiple-choice exam questions weigh the main signals differently from free questions: these get a second
+# weight that applies only when the question has options (plus an indicator of that).
+CHOICE_FEATURES = ("bm25", "sentence", "sentence_gap", "rrf", "dense", "answer_type", "defines", "coverage", "heading")
+FEATURES = (*FEATURES, "choice", *(f"choice_{f}" for f in CHOICE_FEATURES))
+_BASE = FEATURES.index("choice")
+_CHOICE_COLUMNS = [FEATURES.index(f) for f in CHOICE_FEATURES]
 
 
 @dataclass
@@ -119,7 +126,9 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
         ]
         rows.append(row)
-    return np.asarray(rows, dtype=np.float64).reshape(len(pool), len(FEATURES))
+    base = np.asarray(rows, dtype=np.float64).reshape(len(pool), _BASE)
+    choice = 1.0 if signals.option_tokens else 0.0
+    return np.hstack([base, np.full((len(pool), 1), choice), base[:, _CHOICE_COLUMNS] * choice])
 
 
 def _neighbours(chunk: ChunkRecord, by_article: dict[tuple, float]) -> float:

@@ -9,9 +9,9 @@ import pytest
 from bot import Assistant
 from bot.answertype import asked_types, type_match
 from bot.definitions import defined_terms, defines_asked_term
-from bot.ranking import FEATURES, WEIGHTS_FILE, LinearRanker, _cross_references, make_ranker
+from bot.ranking import CHOICE_FEATURES, FEATURES, WEIGHTS_FILE, LinearRanker, Signals, _cross_references, feature_matrix, make_ranker
 from ingest import ingest_paths
-from knowledge import ChunkRecord
+from knowledge import ChunkRecord, tokenize
 from knowledge.lexical import BM25Index
 
 
@@ -92,6 +92,29 @@ def test_an_article_cited_by_a_strong_candidate_of_another_document_is_linked_to
     cites, cited_by = _cross_references([law, rule, same_doc, unrelated], {"law45": 0.9, "rule69": 0.2, "law46": 0.5, "law14": 0.4})
     assert cites == {"rule69": 0.9}
     assert cited_by == {"law45": 0.2}
+
+
+def test_multiple_choice_questions_get_their_own_copy_of_the_main_signals():
+    chunks = [_article("a", "law", "示例法", 1, "第一条", "第一条 实用新型，是指对产品的形状所提出的技术方案。"),
+              _article("b", "law", "示例法", 2, "第二条", "第二条 专利权的期限为十年。")]
+    index = BM25Index()
+    for c in chunks:
+        index.add(c.chunk_id, tokenize(c.text))
+    vectors = {"a": np.array([1.0, 0.0]), "b": np.array([0.6, 0.8])}
+
+    def rows(options: list[list[str]]) -> np.ndarray:
+        signals = Signals([["实用新型"]], [np.array([1.0, 0.0])], {"a": 1, "b": 2}, ["实用新型"], {"a": 1}, options, set(),
+                          "下列哪个属于实用新型？")
+        return feature_matrix(chunks, {"a": 0.2, "b": 0.1}, signals, index, vectors)
+
+    free, choice = rows([]), rows([["产品"], ["期限"]])
+    assert free.shape == choice.shape == (2, len(FEATURES))
+    copies = [FEATURES.index(f"choice_{f}") for f in CHOICE_FEATURES]
+    originals = [FEATURES.index(f) for f in CHOICE_FEATURES]
+    assert not free[:, copies].any() and not free[:, FEATURES.index("choice")].any()
+    assert (choice[:, FEATURES.index("choice")] == 1.0).all()
+    assert np.array_equal(choice[:, copies], choice[:, originals])
+    assert choice[0, FEATURES.index("defines")] == 1.0 and choice[1, FEATURES.index("defines")] == 0.0
 
 
 def test_bm25_keeps_each_chunks_terms_until_it_is_removed():
