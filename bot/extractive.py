@@ -12,6 +12,7 @@ from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
 from .expansion import legal_terms_for
+from .numerals import figures_of
 from .query import language_of, passage_language
 from .relevance import Coverage, key_terms, weighted_coverage
 
@@ -85,13 +86,25 @@ def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbed
     return {k: max(0.0, 1.0 - (top - c) / CLOSENESS_SPAN) for k, c in zip(keys, cos.tolist())}
 
 
+def restates(sentence: str, chosen: list[str], language: str) -> bool:
+    """Whether a sentence only repeats the figures (at least two: years, fees, article numbers) of a chosen sentence
+    that is in the answer's language, or in the sentence's own language: the same fact from another guide, or a
+    bilingual guide's English and Chinese versions of it."""
+    facts = figures_of(sentence)
+    if len(facts.articles) + len(facts.percents) + len(facts.numbers) < 2:
+        return False
+    own = passage_language(sentence)
+    return any(passage_language(c) in (language, own) and not facts.missing_from(figures_of(c)) for c in chosen)
+
+
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None,
                    closeness: dict[tuple[int, str], float] | None = None) -> list[tuple[int, str]]:
     """(hit rank, sentence) of the sentences that answer the question best: the best sentence of each of the two
     best-ranked passages that share a term with the question, one per part of the question (a pasted
     multiple-choice question's options, or the questions of one message), then the best of the rest,
     favouring the better-ranked passages and spreading over several of them. Ties go to the better-ranked
-    passage, then to the earlier sentence. ``closeness`` (from ``sentence_closeness``) adds how near each sentence's
+    passage, then to the earlier sentence. A sentence that only restates the figures of a chosen one is
+    skipped. ``closeness`` (from ``sentence_closeness``) adds how near each sentence's
     embedding comes to the whole question, so that a sentence that says the same thing in other words can lead."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
@@ -119,7 +132,8 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
     chosen: list[tuple[int, str]] = []
     whole = scored_for(part_terms[-1])
     for lead in range(min(LEAD_PASSAGES, len(hits))):
-        best = best_of(c for c in whole if c[1] == lead and c[0] - RANK_BONUS / (lead + 1) - sentences[c[2]][3] > 0)
+        best = best_of(c for c in whole if c[1] == lead and c[0] - RANK_BONUS / (lead + 1) - sentences[c[2]][3] > 0
+                       and not restates(c[3], [q for _, q in chosen], language))
         if best is not None:
             chosen.append((best[1], best[3]))
     limit = max(max_sentences, min(len(parts), MAX_PARTS) + len(chosen))
@@ -129,12 +143,13 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
         for _ in range(want):
             used = [r for r, _ in chosen]
             best = best_of((score - SAME_SOURCE_PENALTY * used.count(r), r, pos, s) for score, r, pos, s in scored
-                           if all(s != c for _, c in chosen))
+                           if all(s != c for _, c in chosen) and not restates(s, [c for _, c in chosen], language))
             if best is None:
                 break
             chosen.append((best[1], best[3]))
         if len(chosen) >= limit:
             break
+    chosen = [(r, c) for r, c in chosen if not restates(c, [o for _, o in chosen if o != c], language)]
     return chosen[:limit]
 
 

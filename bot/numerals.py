@@ -1,6 +1,7 @@
 """Figures in legal text written one way: 二十年 → 20年, 百分之八十五 → 85%, 10万元 → 100000元, 第四十二条 → 第42条."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,6 +88,7 @@ def _canon(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number.lstrip("0") or "0"
 
 
+@functools.lru_cache(maxsize=8192)
 def figures_of(text: str) -> Figures:
     """Facts a sentence asserts: 第N条 labels, N% and bare numbers (paragraph/item labels and list numbering ignored)."""
     t = _LIST_PREFIX.sub(" ", normalize_figures(text))

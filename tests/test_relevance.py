@@ -129,3 +129,21 @@ def test_sentences_in_the_question_language_are_preferred_when_the_passages_offe
     assert len(english) == 2
     chosen = best_sentences("注册商标的有效期是多久？", hits, index, 2, None)
     assert not any(s.isascii() for _, s in chosen)
+
+
+def test_the_same_fact_is_quoted_once_whatever_the_language_of_its_guides():
+    from bot.extractive import best_sentences, restates
+
+    en = "An invention patent lasts 20 years, a utility model 10 years and a design 15 years (Patent Law, Article 42)."
+    zh_same = "发明专利权的期限为20年，实用新型为10年，外观设计为15年（依据：《专利法》第四十二条）。"
+    zh_more = "请求发明专利权期限补偿，要在授权公告之日起3个月内提出（依据：《专利法实施细则》第七十七条）。"
+    assert restates(zh_same, [en], "en") and not restates(zh_same, [en], "zh")
+    assert not restates(zh_more, [en], "en") and not restates(en, [zh_more], "en")
+    assert not restates("发明专利期限20年。", [en], "en")
+    index = BM25Index()
+    texts = {"en": en, "zh": zh_same + zh_more}
+    for cid, text in texts.items():
+        index.add(cid, tokenize(text))
+    hits = [ScoredChunk(ChunkRecord("zh", "d1", 0, texts["zh"]), 2.0, {}), ScoredChunk(ChunkRecord("en", "d2", 0, en), 1.0, {})]
+    chosen = [s for _, s in best_sentences("How long does an invention patent last?", hits, index, 3, None)]
+    assert en in chosen and zh_same not in chosen and zh_more in chosen
