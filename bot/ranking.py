@@ -4,9 +4,10 @@ Reciprocal-rank fusion only sees ranks; the ranker also sees how close the score
 and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
 question's subject, whether it holds the kind of answer asked for or defines a term the question uses, whether
 it cites or is cited by another candidate (an implementing rule and the law article it applies), which chapter
-the other candidates come from and what kind of document it is. A multiple-choice question gets a second weight
-on the main signals. The weights are fitted on the development sets by ``benchmarks/train_ranker.py`` and stored
-in ``ranker.json`` beside this module.
+the other candidates come from and what kind of document it is. Multiple-choice questions are scored by weights
+fitted on such questions alone, for getting one of their several relevant articles into the top five. The
+weights are fitted on the development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json``
+beside this module.
 """
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
     "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "defines", "length", *(f"type_{t}" for t in DOC_TYPES),
 )
-# Multiple-choice exam questions weigh the main signals differently from free questions: these get a second
-# weight that applies only when the question has options (plus an indicator of that).
+# Copies of the main signals that are non-zero only for a multiple-choice question (and an indicator of one), so
+# that fitting on all questions leaves the free questions' weights to the free questions.
 CHOICE_FEATURES = ("bm25", "sentence", "sentence_gap", "rrf", "dense", "answer_type", "defines", "coverage", "heading")
 FEATURES = (*FEATURES, "choice", *(f"choice_{f}" for f in CHOICE_FEATURES))
 _BASE = FEATURES.index("choice")
@@ -176,25 +177,34 @@ def _heading_terms(heading: str) -> frozenset[str]:
 
 
 class LinearRanker:
-    """Scores feature rows with fitted weights (features standardised by the training mean and spread)."""
+    """Scores feature rows with fitted weights (features standardised by the training mean and spread); the rows of
+    a multiple-choice question are scored by ``choice`` when it is given (a ranker fitted on those questions)."""
 
-    def __init__(self, weights: dict[str, float], mean: dict[str, float] | None = None, scale: dict[str, float] | None = None) -> None:
+    def __init__(self, weights: dict[str, float], mean: dict[str, float] | None = None, scale: dict[str, float] | None = None,
+                 choice: "LinearRanker | None" = None) -> None:
         unknown = set(weights) - set(FEATURES)
         if unknown:
             raise ValueError(f"ranker weights name unknown features {sorted(unknown)}; valid features: {', '.join(FEATURES)}")
         self.w = np.array([weights.get(f, 0.0) for f in FEATURES])
         self.mean = np.array([(mean or {}).get(f, 0.0) for f in FEATURES])
         self.scale = np.array([(scale or {}).get(f, 1.0) or 1.0 for f in FEATURES])
+        self.choice = choice
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        """One score per row; higher is better."""
-        return ((rows - self.mean) / self.scale) @ self.w if len(rows) else np.zeros(0)
+        """One score per row (the candidates of one search); higher is better."""
+        if not len(rows):
+            return np.zeros(0)
+        if self.choice is not None and rows[0, _BASE] > 0:
+            return self.choice.score(rows)
+        return ((rows - self.mean) / self.scale) @ self.w
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "LinearRanker":
         """The ranker stored in ``path`` (the fitted default beside this module)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["weights"], data.get("mean"), data.get("scale"))
+        part = data.get("choice")
+        choice = cls(part["weights"], part.get("mean"), part.get("scale")) if part else None
+        return cls(data["weights"], data.get("mean"), data.get("scale"), choice)
 
 
 RANKERS = ("linear", "rrf")

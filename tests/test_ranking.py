@@ -20,6 +20,19 @@ def test_shipped_weights_name_every_feature_and_nothing_else():
     assert data["features"] == list(FEATURES)
     assert set(data["weights"]) == set(FEATURES)
     assert all(data["scale"][f] > 0 for f in FEATURES)
+    assert set(data["choice"]["weights"]) == set(FEATURES) and all(data["choice"]["scale"][f] > 0 for f in FEATURES)
+    assert LinearRanker.load().choice is not None
+
+
+def test_multiple_choice_rows_are_scored_by_the_multiple_choice_weights():
+    ranker = LinearRanker({"dense": 1.0}, choice=LinearRanker({"bm25": 1.0}))
+    rows = np.zeros((2, len(FEATURES)))
+    rows[0, FEATURES.index("dense")] = 1.0
+    rows[1, FEATURES.index("bm25")] = 1.0
+    assert ranker.score(rows).tolist() == [1.0, 0.0]
+    rows[:, FEATURES.index("choice")] = 1.0
+    assert ranker.score(rows).tolist() == [0.0, 1.0]
+    assert LinearRanker({"dense": 1.0}).score(rows).tolist() == [1.0, 0.0]
 
 
 def test_bad_ranker_names_and_weights_are_named_with_the_valid_ones():
