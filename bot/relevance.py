@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from knowledge import ScoredChunk, en_to_zh, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
-from .expansion import legal_terms_for
+from .expansion import english_question_terms, legal_terms_for
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_HINTS = {"how long": "期限", "how many years": "期限", "how much": "数额", "how many days": "日内", "deadline": "期限",
@@ -41,9 +41,10 @@ def weighted_coverage(terms: list[str], tokens: set[str], index: BM25Index) -> f
 
 def support_of(question: str, hits: list[ScoredChunk], index: BM25Index, depth: int = 3) -> float:
     """How well the best of the top passages covers the question's key terms, or the statute's terms for its
-    everyday phrasing (辞职 + 保密协议 → 商业秘密, 保密义务 …) (0–1)."""
+    everyday phrasing (辞职 + 保密协议 → 商业秘密, 保密义务 …; taken down → 删除, 屏蔽 …) (0–1)."""
     groups = key_terms(question, index)
-    legal = [t for t in dict.fromkeys(tokenize(legal_terms_for(question))) if not _unseen(t, index)] if _CJK.search(question) else []
+    statute = legal_terms_for(question) if _CJK.search(question) else " ".join(english_question_terms(question))
+    legal = [t for t in dict.fromkeys(tokenize(statute)) if not _unseen(t, index)]
     if legal:
         groups.append(legal)
     if not groups or not hits:

@@ -13,7 +13,7 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokeniz
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import language_of, passage_language, split_options
-from .ranking import FEATURES, LinearRanker, Signals, feature_matrix
+from .ranking import LinearRanker, Signals, feature_matrix
 from .references import find_references, title_matches
 from .relevance import key_terms
 
@@ -149,6 +149,8 @@ class Retriever:
         plan = plan_query(question)
         lists, vectors = self.ranked_lists(plan, n)
         fused, ranks = self.fuse(lists)
+        if len(vectors) > 1:
+            _keep_own_scores(lists, ranks)
         direct = self.article_hits(question)
         chunks = self.kb.get_chunks(list(fused) + [c.chunk_id for c in direct if c.chunk_id not in fused])
         if self.ranker is None and p.topic_weight:
@@ -162,11 +164,12 @@ class Retriever:
         if self.ranker is not None and order:
             pool = order[: p.rerank_pool]
             signals = self.signals(question, plan, lists, vectors)
-            rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), self.kb.embeddings(pool),
-                                  self.kb.sentence_vectors(pool))
+            embeddings, sentences = self.kb.embeddings(pool), self.kb.sentence_vectors(pool)
+            rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), embeddings, sentences)
             learned = self.ranker.score(rows)
-            for cid, cosine, sentence in zip(pool, rows[:, FEATURES.index("dense")], rows[:, FEATURES.index("sentence")]):
-                ranks.setdefault(cid, {}).update(cosine=round(float(cosine), 4), sentence_cosine=round(float(sentence), 4))
+            if vectors:
+                for cid in pool:
+                    ranks.setdefault(cid, {}).update(_own_cosines(vectors[0], embeddings.get(cid), sentences.get(cid)))
             pool_scores = {cid: float(s) for cid, s in zip(pool, learned)}
             floor = min(pool_scores.values())
             scores = {cid: pool_scores.get(cid, floor - 1.0 - i * 1e-6) for i, cid in enumerate(order)}
@@ -214,6 +217,30 @@ class Retriever:
             topics=question_topics(question),
             question=question,
         )
+
+
+def _keep_own_scores(lists, ranks: dict[str, dict]) -> None:
+    """Keep in ``ranks`` only the dense and sentence ranks of the question's own embedding (the first list of each
+    side): an English question's second query is its glossary translation, a bag of terms whose cosines do not
+    say that a passage is close to the question (they are what abstention reads)."""
+    own: dict[str, dict[str, tuple[int, float]]] = {}
+    for side, _, hits in lists:
+        if side in ("dense", "sentence") and side not in own:
+            own[side] = {cid: (rank, score) for rank, (cid, score) in enumerate(hits, 1)}
+    for cid, info in ranks.items():
+        for side, found in own.items():
+            if cid in found:
+                info[side], info[f"{side}_score"] = found[cid][0], round(found[cid][1], 4)
+            else:
+                info.pop(side, None)
+                info.pop(f"{side}_score", None)
+
+
+def _own_cosines(question: np.ndarray, passage: np.ndarray | None, sentences: np.ndarray | None) -> dict[str, float]:
+    """Cosine of the question's own embedding with the passage and with its closest sentence."""
+    cosine = float(passage @ question) if passage is not None else 0.0
+    sentence = float((sentences @ question).max()) if sentences is not None and len(sentences) else cosine
+    return {"cosine": round(cosine, 4), "sentence_cosine": round(sentence, 4)}
 
 
 def in_force_today() -> SearchFilters:

@@ -137,3 +137,19 @@ def test_a_passages_language_is_that_of_most_of_its_letters():
     assert passage_language("An invention patent lasts 20 years (专利法 第四十二条).") == "en"
     assert passage_language("发明专利权的期限为二十年（Patent Law, Art. 42）。") == "zh"
     assert passage_language("12345") == "en"
+
+
+def test_closeness_shown_for_an_english_question_is_that_of_the_question_itself(settings, kb):
+    starter = Path(__file__).resolve().parents[1] / "knowledge" / "starter"
+    list(ingest_paths(kb, [starter / "patent-basics.en.md", starter / "patent-types-and-filing.zh.md"]))
+    question = "How long does a Chinese invention patent last?"
+    assert len(plan_query(question).dense) == 2
+    hits = Assistant(settings, kb).retriever.search(question, 5)
+    own = kb.embed_queries([question])[0]
+    sentences = kb.sentence_vectors([h.chunk.chunk_id for h in hits])
+    embeddings = kb.embeddings([h.chunk.chunk_id for h in hits])
+    for h in hits:
+        assert h.ranks["cosine"] == pytest.approx(float(embeddings[h.chunk.chunk_id] @ own), abs=1e-4)
+        assert h.ranks["sentence_cosine"] == pytest.approx(float((sentences[h.chunk.chunk_id] @ own).max()), abs=1e-4)
+        if "dense_score" in h.ranks:
+            assert h.ranks["dense_score"] == pytest.approx(h.ranks["cosine"], abs=2e-3)

@@ -147,3 +147,15 @@ def test_the_same_fact_is_quoted_once_whatever_the_language_of_its_guides():
     hits = [ScoredChunk(ChunkRecord("zh", "d1", 0, texts["zh"]), 2.0, {}), ScoredChunk(ChunkRecord("en", "d2", 0, en), 1.0, {})]
     chosen = [s for _, s in best_sentences("How long does an invention patent last?", hits, index, 3, None)]
     assert en in chosen and zh_same not in chosen and zh_more in chosen
+
+
+def test_an_english_question_is_supported_by_the_statute_words_of_its_everyday_words():
+    text = "平台内经营者接到转送的通知后，可以提交不存在侵权行为的声明；平台在转送声明到达权利人后十五日内未收到起诉通知的，应当及时终止所采取的删除、屏蔽、断开链接等措施。"
+    index = BM25Index()
+    index.add("p", tokenize(text))
+    index.add("q", tokenize("注册商标的有效期为十年。"))
+    hits = [ScoredChunk(ChunkRecord("p", "d", 0, text), 1.0, {"cosine": 0.80, "sentence_cosine": 0.83})]
+    question = "After my listing was taken down on a Chinese platform, how do I get it restored?"
+    cover = coverage(question, hits, index, 0.34, 0.89, 0.90)
+    assert cover.domain and cover.support >= 0.34 and cover.covered
+    assert not coverage("What are the opening hours of the museum?", hits, index, 0.34, 0.89, 0.90).covered
