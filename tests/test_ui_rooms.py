@@ -188,7 +188,8 @@ def test_staff_drafts_saves_and_exports_a_reply(site):
         page.locator("#draft-industry textarea").fill("文创")
         page.locator("#draft-generate").click()
         page.wait_for_function("document.querySelector('#draft-body textarea').value.includes('二、法律依据与出处')", timeout=60_000)
-        assert "1. 《中华人民共和国示例保护法》" in page.locator("#draft-bases").inner_text()
+        bases = page.locator("#draft-bases").inner_text()
+        assert "\n1. 《" in bases and "《中华人民共和国示例保护法》第五条" in bases
         body = page.locator("#draft-body textarea")
         body.fill(body.input_value().replace("您好！", "海州文创有限公司：\n您好！"))
         page.locator("#draft-save").click()
