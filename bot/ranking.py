@@ -38,7 +38,7 @@ FEATURES = (
 # that fitting on all questions leaves the free questions' weights to the free questions.
 CHOICE_FEATURES = ("bm25", "sentence", "sentence_gap", "rrf", "dense", "answer_type", "defines", "coverage", "heading")
 FEATURES = (*FEATURES, "choice", *(f"choice_{f}" for f in CHOICE_FEATURES))
-_BASE = FEATURES.index("choice")
+_CHOICE = FEATURES.index("choice")
 _CHOICE_COLUMNS = [FEATURES.index(f) for f in CHOICE_FEATURES]
 
 
@@ -127,7 +127,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
         ]
         rows.append(row)
-    base = np.asarray(rows, dtype=np.float64).reshape(len(pool), _BASE)
+    base = np.asarray(rows, dtype=np.float64).reshape(len(pool), _CHOICE)
     choice = 1.0 if signals.option_tokens else 0.0
     return np.hstack([base, np.full((len(pool), 1), choice), base[:, _CHOICE_COLUMNS] * choice])
 
@@ -194,7 +194,7 @@ class LinearRanker:
         """One score per row (the candidates of one search); higher is better."""
         if not len(rows):
             return np.zeros(0)
-        if self.choice is not None and rows[0, _BASE] > 0:
+        if self.choice is not None and rows[0, _CHOICE] > 0:
             return self.choice.score(rows)
         return ((rows - self.mean) / self.scale) @ self.w
 
