@@ -75,15 +75,16 @@ class QueryPlan:
 
 def plan_query(question: str) -> QueryPlan:
     """Sub-queries for both sides: English is translated term by term, colloquial phrasing gets the
-    statute's terms, and a multiple-choice question is also searched option by option on the keyword
-    side (on the dense side the whole question did better on the development set)."""
+    statute's terms (on the dense side as a second query, the question with those terms), and a multiple-choice
+    question is also searched option by option on the keyword side (on the dense side the whole question did
+    better on the development set)."""
     if language_of(question) == "en":
         zh = " ".join(en_to_zh(question) + [t for t in english_question_terms(question)])
         return QueryPlan([question, zh] if zh else [question], [f"{question} {zh}".strip()])
     extra = legal_terms_for(question)
     stem, options = split_options(question)
     if not options:
-        return QueryPlan([question], [f"{question} {extra}".strip()])
+        return QueryPlan([question, f"{question} {extra}"] if extra else [question], [f"{question} {extra}".strip()])
     return QueryPlan([question], [f"{question} {extra}".strip(), *(f"{stem} {opt}" for opt in options)])
 
 
