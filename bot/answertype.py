@@ -1,5 +1,5 @@
 """What kind of answer a question asks for (a duration, an amount, an owner, an office, a procedure,
-a liability, a permission) and whether a passage holds that kind of answer."""
+a liability, a remedy, evidence, a permission) and whether a passage holds that kind of answer."""
 from __future__ import annotations
 
 import re
@@ -23,6 +23,12 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern, re.Pattern]] = {
                   re.compile(r"申请|提交|提出|请求书|材料|手续|办理|\bappl(?:y|ication)\b|\bfil(?:e|ing)\b|\bsubmit|\brequest\b", re.I)),
     "liability": (re.compile(r"要赔|赔钱|承担|责任|处罚|后果|会怎样|会怎么样|担责|罚|liable|liability|penalt|consequence|punish", re.I),
                   re.compile(r"责任|赔偿|罚款|处罚|没收|停止侵害|\bliab|\bdamages\b|\bfines?\b|\bpenalt|\bconfiscat|\bcompensat", re.I)),
+    "remedy": (re.compile(r"怎么办|能做什么|做点什么|怎么维权|如何维权|怎么处理|停下来|叫停|制止|拿回|讨回|"
+                          r"what can (?:i|we) do|how (?:can|do) (?:i|we) (?:stop|respond)|remed", re.I),
+               re.compile(r"可以(?:向人民法院)?(?:起诉|请求|申请|提起)|请求.{0,12}(?:处理|调解|停止)|停止侵害|责令|诉讼|"
+                          r"\bmay (?:request|apply|sue|file)\b|\bcourt\b", re.I)),
+    "evidence": (re.compile(r"当证据|做证据|作证据|取证|留证|evidence", re.I),
+                 re.compile(r"证据|证明|公证|举证|\bevidence\b|\bprove\b", re.I)),
     "permission": (re.compile(r"能不能|可以吗|能否|是否可以|合法吗|违法吗|算侵权吗|侵权吗|可不可以|能先|还能|"
                               r"can (?:i|we)|may (?:i|we)|allowed|legal|infringe", re.I),
                    re.compile(r"不视为|不构成|可以|不得|应当|视为|属于|\bmay\b|\bmust\b|\bcannot\b|\bshall\b|\bnot an infringement\b", re.I)),

@@ -59,6 +59,8 @@ def test_linear_ranker_standardises_then_weighs():
     ("商标质押要到哪里登记？", {"office"}),
     ("被告了要赔多少钱？", {"amount", "liability"}),
     ("专利法的立法目的", set()),
+    ("收到了侵权警告函，我们能主动做点什么？", {"remedy"}),
+    ("偷偷拍的照片能当证据吗？", {"evidence"}),
 ])
 def test_questions_name_the_kind_of_answer_they_need(question, kinds):
     assert asked_types(question) == kinds
@@ -69,6 +71,8 @@ def test_passages_are_matched_to_the_kind_of_answer():
     assert type_match({"duration"}, "发明专利申请应当限于一项发明。") == 0.0
     assert type_match({"duration", "amount"}, "年费为每年三百元。") == 0.5
     assert type_match(set(), "任何文字") == 0.0
+    assert type_match({"remedy"}, "被警告人可以向人民法院提起确认不侵权之诉。") == 1.0
+    assert type_match({"evidence"}, "当事人可以申请证据保全。") == 1.0
 
 
 @pytest.mark.parametrize("passage, terms", [
