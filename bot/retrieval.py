@@ -222,8 +222,9 @@ class Retriever:
 
 def _keep_own_scores(lists, ranks: dict[str, dict]) -> None:
     """Keep in ``ranks`` only the dense and sentence ranks of the question's own embedding (the first list of each
-    side): an English question's second query is its glossary translation, a bag of terms whose cosines do not
-    say that a passage is close to the question (they are what abstention reads)."""
+    side). The second query (an English question's glossary translation, a colloquial question with the statute's
+    terms added) serves the search, but its cosines do not say that a passage is close to what was asked, and
+    abstention reads these."""
     own: dict[str, dict[str, tuple[int, float]]] = {}
     for side, _, hits in lists:
         if side in ("dense", "sentence") and side not in own:
