@@ -40,7 +40,9 @@ from ipbot.settings import Settings  # noqa: E402
 
 
 def collect(assistant: Assistant, questions: list[dict], articles: dict, pool_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(features, labels, fused order) per question; the pool is what the retriever would rerank."""
+    """(features, labels, fused order) per question; the pool is what the retriever would rerank, with the
+    articles of the nearest linked questions, a question's own link left out."""
+    assistant.hold_out_linked_questions()
     retriever = assistant.retriever
     kb = retriever.kb
     p = retriever.params
@@ -50,10 +52,12 @@ def collect(assistant: Assistant, questions: list[dict], articles: dict, pool_si
         plan = plan_query(question)
         lists, vectors = retriever.ranked_lists(plan, max(p.candidates, 30))
         fused, _ = retriever.fuse(lists)
+        signals = retriever.signals(question, plan, lists, vectors)
+        signals.links = retriever.linked(question, vectors)
         order = sorted(fused, key=lambda c: -fused[c])[:pool_size]
+        order += [c for c in signals.links if c not in order]
         chunks = kb.get_chunks(order)
         order = [c for c in order if c in chunks]
-        signals = retriever.signals(question, plan, lists, vectors)
         rows = feature_matrix([chunks[c] for c in order], fused, signals, kb.bm25(), kb.embeddings(order), kb.sentence_vectors(order))
         gold = [articles[(g["file"], int(g["article"]))] for g in q["gold"] if (g["file"], int(g["article"])) in articles]
         labels = np.array([1.0 if first_hit_rank([chunks[c].text], gold) else 0.0 for c in order])

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
+from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
 from .answer import Answer, abstention
@@ -47,7 +49,13 @@ class Assistant:
         params = RetrievalParams(settings.rrf_k, settings.dense_weight, settings.lexical_weight,
                                  topic_weight=settings.topic_weight, rerank_pool=settings.rerank_pool,
                                  sentence_weight=settings.sentence_weight, dense_query_chars=settings.dense_query_chars)
-        self.retriever = Retriever(self.kb, params, make_ranker(settings.ranker))
+        links = default_link_index(self.kb.embedder, Path(settings.data_dir)) if settings.question_links else None
+        self.retriever = Retriever(self.kb, params, make_ranker(settings.ranker), links)
+
+    def hold_out_linked_questions(self) -> None:
+        """For evaluation: a question that is itself one of the linked questions does not find its own link (the
+        other linked questions still count), so figures on our own question sets are not inflated by it."""
+        self.retriever.params.link_self = False
 
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""

@@ -4,7 +4,8 @@ Reciprocal-rank fusion only sees ranks; the ranker also sees how close the score
 and of its closest sentence), how much of the question a passage covers, whether its chapter heading names the
 question's subject, whether it holds the kind of answer asked for or defines a term the question uses, whether
 it cites or is cited by another candidate (an implementing rule and the law article it applies), which chapter
-the other candidates come from and what kind of document it is. Multiple-choice questions are scored by weights
+the other candidates come from, what kind of document it is, and whether it answers one of our linked questions
+that is close to this one (knowledge/links.py). Multiple-choice questions are scored by weights
 fitted on such questions alone, for getting one of their several relevant articles into the top five. The
 weights are fitted on the development sets by ``benchmarks/train_ranker.py`` and stored in ``ranker.json``
 beside this module.
@@ -15,7 +16,7 @@ import functools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "gui
 FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
     "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "defines", "length", *(f"type_{t}" for t in DOC_TYPES),
+    "link", "link_cos",
 )
 # Copies of the main signals that are non-zero only for a multiple-choice question (and an indicator of one), so
 # that fitting on all questions leaves the free questions' weights to the free questions.
@@ -54,6 +56,7 @@ class Signals:
     option_tokens: list[list[str]]
     topics: set[str]
     question: str = ""
+    links: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _coverage(groups: list[list[str]], tokens: frozenset[str] | set[str], index: BM25Index) -> float:
@@ -125,6 +128,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             1.0 if defines_asked_term(signals.question, c.text) else 0.0,
             math.log1p(len(c.text)) / 7.0,
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
+            *signals.links.get(c.chunk_id, (0.0, 0.0)),
         ]
         rows.append(row)
     base = np.asarray(rows, dtype=np.float64).reshape(len(pool), _CHOICE)

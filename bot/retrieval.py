@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (passage embeddings in Chroma), sentence embeddings and BM25 (jieba), fused by
 weighted reciprocal rank and reordered by the linear ranker, with exact article references resolved first
-and multiple-choice options searched one by one on the keyword side."""
+multiple-choice options searched one by one on the keyword side, and the articles that answer the closest of
+our linked questions (knowledge/links.py) added to the candidates."""
 from __future__ import annotations
 
 import functools
@@ -10,6 +11,7 @@ from datetime import date
 import numpy as np
 
 from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokenize
+from knowledge.links import LinkIndex
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import language_of, passage_language, split_options
@@ -18,6 +20,7 @@ from .references import find_references, title_matches
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 5.0
+LINK_SCALE = 0.01
 
 
 @dataclass
@@ -58,6 +61,8 @@ class RetrievalParams:
     dense_query_chars: int = 96
     rerank_pool: int = 30
     sentence_weight: float = 1.0
+    link_neighbours: int = 3
+    link_self: bool = True
 
 
 @dataclass
@@ -91,10 +96,44 @@ def plan_query(question: str) -> QueryPlan:
 class Retriever:
     """Searches one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, params: RetrievalParams | None = None, ranker: LinearRanker | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, params: RetrievalParams | None = None, ranker: LinearRanker | None = None,
+                 links: LinkIndex | None = None) -> None:
         self.kb = kb
         self.params = params or RetrievalParams()
         self.ranker = ranker
+        self.links = links
+        self._articles: tuple[int, dict[tuple[str, int], list[str]]] | None = None
+
+    def _article_chunks(self) -> dict[tuple[str, int], list[str]]:
+        """Chunk ids by (document title, article number), rebuilt when the knowledge base changed."""
+        gen = self.kb.registry.generation()
+        if self._articles is None or self._articles[0] != gen:
+            found: dict[tuple[str, int], list[str]] = {}
+            for c in self.kb.chunks():
+                if c.metadata.get("article") and c.metadata.get("title"):
+                    found.setdefault((c.metadata["title"], int(c.metadata["article"])), []).append(c.chunk_id)
+            self._articles = (gen, found)
+        return self._articles[1]
+
+    def linked(self, question: str, vectors: list[np.ndarray]) -> dict[str, tuple[float, float]]:
+        """For the chunks of the articles linked to the question's nearest linked questions: (closeness of the
+        closest such question relative to the nearest one, 1 for the nearest itself; its cosine)."""
+        p = self.params
+        if self.links is None or not vectors or not p.link_neighbours:
+            return {}
+        near = self.links.nearest(vectors[0], p.link_neighbours, None if p.link_self else question)
+        if not near:
+            return {}
+        best = near[0][1]
+        by_article = self._article_chunks()
+        out: dict[str, tuple[float, float]] = {}
+        for link, cosine in near:
+            closeness = float(np.exp((cosine - best) / LINK_SCALE))
+            for article in link.articles:
+                for cid in by_article.get(article, ()):
+                    if cid not in out or out[cid][0] < closeness:
+                        out[cid] = (closeness, cosine)
+        return out
 
     def article_hits(self, question: str) -> list[ChunkRecord]:
         """Chunks of articles the question names explicitly (专利法第四十二条)."""
@@ -165,6 +204,16 @@ class Retriever:
         if self.ranker is not None and order:
             pool = order[: p.rerank_pool]
             signals = self.signals(question, plan, lists, vectors)
+            signals.links = self.linked(question, vectors)
+            extra = [cid for cid in signals.links if cid not in chunks]
+            if extra:
+                chunks.update(self.kb.get_chunks(extra))
+            added = [cid for cid in signals.links if cid in chunks and cid not in pool
+                     and (filters is None or filters.accepts(chunks[cid].metadata))]
+            pool += added
+            order += [cid for cid in added if cid not in fused]
+            for cid, (closeness, _) in signals.links.items():
+                ranks.setdefault(cid, {})["link"] = round(closeness, 3)
             embeddings, sentences = self.kb.embeddings(pool), self.kb.sentence_vectors(pool)
             rows = feature_matrix([chunks[c] for c in pool], fused, signals, self.kb.bm25(), embeddings, sentences)
             learned = self.ranker.score(rows)

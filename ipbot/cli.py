@@ -441,6 +441,7 @@ def eval_retrieval(
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     questions = [q for path in qa for q in _read_jsonl(path, "query")]
     assistant = _index_corpus(settings, corpus)
+    assistant.hold_out_linked_questions()
     from bot import SearchFilters
 
     everything = SearchFilters()

@@ -80,6 +80,7 @@ def eval_answers(
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     in_scope, outside = [q for path in qa for q in _read_jsonl(path, "query")], _read_jsonl(out_of_scope, "query")
     assistant = _index_corpus(settings, corpus) if reindex else open_assistant(settings)
+    assistant.hold_out_linked_questions()
     console.print(f"retrieving for {len(in_scope)} in-scope and {len(outside)} out-of-scope questions", highlight=False)
     retrieved_in, retrieved_out = _retrieve(assistant, in_scope), _retrieve(assistant, outside)
     golds = _gold(in_scope, gold)

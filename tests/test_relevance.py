@@ -42,7 +42,7 @@ def test_everyday_phrasing_is_supported_by_the_statute_terms_it_stands_for():
         index.add(cid, tokenize(text))
     hits = [ScoredChunk(ChunkRecord("secret", "d", 0, texts["secret"]), 1.0, {})]
     question = "工程师辞职后把工艺图纸交给了别家公司，违反了保密协议，怎么办？"
-    literal = coverage("工程师把生产工艺交给了别家公司，怎么办？", hits, index, 0.34, 0.89, 0.90)
+    literal = coverage("工程师把生产流程交给了别家公司，怎么办？", hits, index, 0.34, 0.89, 0.90)
     assert support_of(question, hits, index) >= 0.34 > literal.support
     assert coverage(question, hits, index, 0.34, 0.89, 0.90).covered
 
