@@ -13,9 +13,10 @@ from .tokens import count_tokens, prepare_tiktoken_cache
 
 STARTER_DIR = Path(__file__).with_name("starter")
 COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
+COLLOQUIAL_EN_FILE = Path(__file__).with_name("colloquial_en.tsv")
 
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
+    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
 ]
