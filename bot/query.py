@@ -71,6 +71,15 @@ _TOPICS_ZH = ["软件著作权", "发明专利", "实用新型", "外观设计",
               "注册商标", "著作权", "版权", "专利", "商标", "域名", "软件"]
 _TOPICS_EN = ["software copyright", "invention patent", "utility model", "design patent", "trade secret", "well-known mark",
               "copyright", "patent", "trademark", "trade mark", "software", "domain name"]
+_EXAM_STYLE = re.compile(r"[甲乙丙丁戊](?:公司|厂|企业|某|方|的|将|与|向|在|于|认为|委托|开发|发现|从|把|是|和|、|，)|下列|说法|表述")
+
+
+def exam_style(question: str) -> bool:
+    """Whether a Chinese question is written like an exam item: a fact pattern with parties 甲, 乙 … or a question
+    about which statements (下列说法) hold."""
+    return bool(_EXAM_STYLE.search(question))
+
+
 _FOLLOW_ZH = re.compile(r"^(那如果是|那如果|那么|如果是|换成|要是|那)?\s*(?P<topic>.{1,12}?)\s*(呢|又如何|怎么样|也一样吗|也是吗)?[？?。！!]*$")
 _FOLLOW_EN = re.compile(r"^(and\s+)?(what|how)\s+about\s+(an?\s+|the\s+)?(?P<topic>[\w\s-]{2,30}?)[\s?.!]*$", re.I)
 

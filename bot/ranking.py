@@ -34,7 +34,7 @@ DOC_TYPES = ("law", "administrative_regulation", "judicial_interpretation", "gui
 FEATURES = (
     "rrf", "dense", "dense_gap", "dense_rr", "sentence", "sentence_gap", "bm25", "bm25_rr", "options", "coverage", "heading",
     "topic", "off_topic", "chapter_share", "neighbours", "cross_refs", "answer_type", "defines", "length", *(f"type_{t}" for t in DOC_TYPES),
-    "link", "link_cos",
+    "link", "link_votes",
 )
 # Copies of the main signals that are non-zero only for a multiple-choice question (and an indicator of one), so
 # that fitting on all questions leaves the free questions' weights to the free questions.

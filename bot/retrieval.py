@@ -14,13 +14,14 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokeniz
 from knowledge.links import LinkIndex
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
-from .query import language_of, passage_language, split_options
+from .query import exam_style, language_of, passage_language, split_options
 from .ranking import LinearRanker, Signals, feature_matrix
 from .references import find_references, title_matches
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 5.0
 LINK_SCALE = 0.01
+LINK_VOTERS = 8
 
 
 @dataclass
@@ -116,23 +117,30 @@ class Retriever:
         return self._articles[1]
 
     def linked(self, question: str, vectors: list[np.ndarray]) -> dict[str, tuple[float, float]]:
-        """For the chunks of the articles linked to the question's nearest linked questions: (closeness of the
-        closest such question relative to the nearest one, 1 for the nearest itself; its cosine)."""
+        """For the chunks of the articles linked to the question's ``link_neighbours`` nearest linked questions:
+        (closeness of the closest of them that links the chunk, relative to the nearest one: 1 for the nearest itself;
+        the chunk's share of the votes of the ``LINK_VOTERS`` nearest, each weighted by its closeness). The linked
+        questions are everyday ones, so exam-style questions (甲公司……乙……, 下列说法) get none: on our scenario
+        sets the links lowered their hit@1 (benchmarks/RESULTS.md)."""
         p = self.params
-        if self.links is None or not vectors or not p.link_neighbours:
+        if self.links is None or not vectors or not p.link_neighbours or exam_style(question):
             return {}
-        near = self.links.nearest(vectors[0], p.link_neighbours, None if p.link_self else question)
+        near = self.links.nearest(vectors[0], LINK_VOTERS, None if p.link_self else question)
         if not near:
             return {}
         best = near[0][1]
         by_article = self._article_chunks()
-        out: dict[str, tuple[float, float]] = {}
-        for link, cosine in near:
-            closeness = float(np.exp((cosine - best) / LINK_SCALE))
-            for article in link.articles:
+        weights = [float(np.exp((cosine - best) / LINK_SCALE)) for _, cosine in near]
+        total = sum(weights)
+        closeness: dict[str, float] = {}
+        votes: dict[str, float] = {}
+        for i, ((link, _), w) in enumerate(zip(near, weights)):
+            for article in set(link.articles):
                 for cid in by_article.get(article, ()):
-                    if cid not in out or out[cid][0] < closeness:
-                        out[cid] = (closeness, cosine)
+                    votes[cid] = votes.get(cid, 0.0) + w / total
+                    if i < p.link_neighbours:
+                        closeness[cid] = max(closeness.get(cid, 0.0), w)
+        out = {cid: (closeness.get(cid, 0.0), v) for cid, v in votes.items() if cid in closeness}
         return out
 
     def article_hits(self, question: str) -> list[ChunkRecord]:

@@ -80,7 +80,7 @@ def test_links_can_be_switched_off_and_then_add_no_signal(settings, kb, docs_dir
     assert off.retriever.links is None
     hits = off.search("年费能不能少交？", k=5)
     assert hits and not any(h.ranks.get("link") for h in hits)
-    assert {"link", "link_cos"} <= set(FEATURES)
+    assert {"link", "link_votes"} <= set(FEATURES)
 
 
 def test_the_links_name_only_articles_our_question_sets_gold_and_no_development_question():
