@@ -119,7 +119,7 @@ class Assistant:
         """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it)."""
         language = language_of(question)
         cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support,
-                         self.settings.min_sentence_support)
+                         self.settings.min_sentence_support, self.settings.min_link_support)
         if not cover.covered:
             yield abstention(language, self.human_channel(language), cover.support)
             return

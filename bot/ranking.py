@@ -56,7 +56,7 @@ class Signals:
     option_tokens: list[list[str]]
     topics: set[str]
     question: str = ""
-    links: dict[str, tuple[float, float]] = field(default_factory=dict)
+    links: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 def _coverage(groups: list[list[str]], tokens: frozenset[str] | set[str], index: BM25Index) -> float:
@@ -128,7 +128,7 @@ def feature_matrix(pool: list[ChunkRecord], fused: dict[str, float], signals: Si
             1.0 if defines_asked_term(signals.question, c.text) else 0.0,
             math.log1p(len(c.text)) / 7.0,
             *(1.0 if meta.get("doc_type") == t else 0.0 for t in DOC_TYPES),
-            *signals.links.get(c.chunk_id, (0.0, 0.0)),
+            *signals.links.get(c.chunk_id, (0.0, 0.0))[:2],
         ]
         rows.append(row)
     base = np.asarray(rows, dtype=np.float64).reshape(len(pool), _CHOICE)

@@ -63,6 +63,7 @@ class Coverage:
     covered: bool
     sentence: float = 0.0
     domain: bool = True
+    linked: float = 0.0
 
 
 def in_domain(question: str) -> bool:
@@ -71,9 +72,10 @@ def in_domain(question: str) -> bool:
 
 
 def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_support: float, min_dense: float = 1.0,
-             min_sentence: float = 1.0) -> Coverage:
+             min_sentence: float = 1.0, min_link: float = 1.0) -> Coverage:
     """Whether the hits cover the question: an article named in it was found, a top passage is semantically close
-    to it (cosine ≥ ``min_dense``) or one of a top passage's sentences is (cosine ≥ ``min_sentence``), or — for a
+    to it (cosine ≥ ``min_dense``) or one of a top passage's sentences is (cosine ≥ ``min_sentence``), a top passage
+    answers the linked question nearest to it and that question is close (cosine ≥ ``min_link``), or — for a
     question that uses an IP term of the glossary — a top passage holds enough of its key terms (``min_support``).
     Word overlap alone does not count for questions outside the domain: company registration shares words
     (注册, 公司, 材料) with the statutes without being about them."""
@@ -83,5 +85,7 @@ def coverage(question: str, hits: list[ScoredChunk], index: BM25Index, min_suppo
     sentence = max((max(h.ranks.get("sentence_score", 0.0), h.ranks.get("sentence_cosine", 0.0)) for h in top), default=0.0)
     direct = any(h.ranks.get("article_ref") for h in hits)
     domain = in_domain(question)
-    covered = bool(hits) and (direct or (domain and support >= min_support) or dense >= min_dense or sentence >= min_sentence)
-    return Coverage(support, dense, direct, covered, sentence, domain)
+    linked = max((h.ranks.get("link_cosine", 0.0) for h in top if h.ranks.get("link") == 1.0), default=0.0)
+    covered = bool(hits) and (direct or (domain and support >= min_support) or dense >= min_dense or sentence >= min_sentence
+                              or linked >= min_link)
+    return Coverage(support, dense, direct, covered, sentence, domain, linked)

