@@ -127,7 +127,8 @@ def hit_json(hit) -> dict:
     m = hit.chunk.metadata
     return {"text": hit.chunk.text, "source": m.get("source"), "title": m.get("title"), "article": m.get("article"),
             "article_label": m.get("article_label"), "chapter": m.get("chapter"), "page": m.get("page"),
-            "score": round(hit.score, 6), "doc_id": hit.chunk.doc_id, "chunk_id": hit.chunk.chunk_id}
+            "score": round(hit.score, 6), "doc_id": hit.chunk.doc_id, "chunk_id": hit.chunk.chunk_id,
+            **({"link": hit.ranks["link"]} if hit.ranks.get("link") else {})}
 
 
 @app.command()
@@ -341,6 +342,50 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
         out.print(f"  {chapter}  {span}")
     for w in record.warnings:
         out.print(f"[yellow]warning:[/] {w}")
+
+
+@kb_app.command("link")
+def kb_link(question: Annotated[str, typer.Argument(help="A question as people ask it.")],
+            law: Annotated[str, typer.Option(help="Title of the indexed document that answers it (see kb list).")],
+            article: Annotated[int, typer.Option(help="Number of the article that answers it (第四十二条 → 42).")],
+            data_dir: DataDir = None) -> None:
+    """Link a question to the article that answers it: later questions close to it find that article and count as
+    covered (used from the next start of ipbot)."""
+    from bot import InvalidQuestion, normalize_question
+    from knowledge.links import add_link
+
+    settings = settings_for(data_dir)
+    kb = open_assistant(settings).kb
+    titles = {d.title for d in kb.documents()}
+    if law not in titles:
+        near = sorted(t for t in titles if law.replace("中华人民共和国", "") in t or t.replace("中华人民共和国", "") in law)
+        fail(f"no document titled {law!r} in the knowledge base; " + (f"did you mean: {', '.join(near)}" if near else f"titles: {', '.join(sorted(titles)[:20])}"))
+    if not any(c.metadata.get("title") == law and c.metadata.get("article") == article for c in kb.chunks()):
+        fail(f"{law} has no article {article} in the knowledge base (see: ipbot kb show)")
+    try:
+        text = normalize_question(question)
+    except InvalidQuestion as exc:
+        fail(str(exc))
+    added = add_link(Path(settings.data_dir), text, law, article)
+    out.print(("linked: " if added else "already linked: ") + f"{text} → {law} 第{article}条", highlight=False)
+
+
+@kb_app.command("links")
+def kb_links(as_json: Json = False, data_dir: DataDir = None) -> None:
+    """The links added to this knowledge base with kb link (the bundled ones are in knowledge/question_links.jsonl)."""
+    from knowledge.links import local_links
+
+    settings = settings_for(data_dir)
+    try:
+        links = local_links(Path(settings.data_dir))
+    except ValueError as exc:
+        fail(str(exc))
+    for link in links:
+        refs = [{"law": law, "article": n} for law, n in link.articles]
+        out.print(json.dumps({"question": link.question, "links": refs}, ensure_ascii=False) if as_json
+                  else f"{link.question} → " + "; ".join(f"{law} 第{n}条" for law, n in link.articles), highlight=False)
+    if not links and not as_json:
+        out.print(f"no links added in {settings.data_dir} (ipbot kb link QUESTION --law TITLE --article N)", highlight=False)
 
 
 @kb_app.command("remove")

@@ -14,9 +14,11 @@ from .tokens import count_tokens, prepare_tiktoken_cache
 STARTER_DIR = Path(__file__).with_name("starter")
 COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
 COLLOQUIAL_EN_FILE = Path(__file__).with_name("colloquial_en.tsv")
+IP_CORE_FILE = Path(__file__).with_name("ip_core.txt")
+IP_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
 
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
+    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "IP_CORE_FILE", "IP_TERMS_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
 ]

@@ -3,7 +3,8 @@
 A new question close to a linked one (by embedding) is likely answered by the same article: the ranker reads
 that as one of its signals. The bundled file is built by ``benchmarks/build_links.py`` from our own question
 sets; its embeddings ship beside it (``question_links.npz``) for the default embedding model, and are computed
-once and cached in the data directory for any other model.
+once and cached in the data directory for any other model. A policy team adds its own links to the data
+directory's ``question_links.jsonl`` (``ipbot kb link``); they are used beside the bundled ones.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import numpy as np
 from .embeddings import Embedder
 
 LINKS_FILE = Path(__file__).with_name("question_links.jsonl")
+LOCAL_LINKS = "question_links.jsonl"
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +95,13 @@ class LinkIndex:
             except OSError as exc:
                 log.warning("could not cache the linked questions' embeddings in %s: %s", cached, exc)
 
+    def merged(self, other: "LinkIndex") -> "LinkIndex":
+        """One index over the links of both."""
+        both = LinkIndex([], _NoEmbedder(self.vectors.shape[1]))
+        both.links = self.links + other.links
+        both.vectors = np.vstack([self.vectors, other.vectors]) if len(other.vectors) else self.vectors
+        return both
+
     def nearest(self, vector: np.ndarray, k: int = 5, skip_question: str | None = None) -> list[tuple[QuestionLink, float]]:
         """The ``k`` linked questions closest to a question's embedding, with their cosines, closest first;
         ``skip_question`` leaves out a linked question of exactly that text (for evaluating on the questions
@@ -110,6 +119,32 @@ class LinkIndex:
         return out
 
 
-def default_link_index(embedder: Embedder, cache_dir: Path | None) -> LinkIndex:
-    """The bundled links, with their shipped embeddings when they were made by this embedding model."""
-    return LinkIndex(load_links(LINKS_FILE), embedder, cache_dir, LINKS_FILE.with_suffix(".npz"))
+class _NoEmbedder:
+    def __init__(self, dim: int) -> None:
+        self.dim, self.name = dim, ""
+
+
+def add_link(data_dir: Path, question: str, law: str, article: int) -> bool:
+    """Append a link to the data directory's own links file; False when that exact link is there already."""
+    path = Path(data_dir) / LOCAL_LINKS
+    existing = load_links(path) if path.exists() else []
+    if any(link.question == question and (law, article) in link.articles for link in existing):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"question": question, "links": [{"law": law, "article": int(article)}]}, ensure_ascii=False) + "\n")
+    return True
+
+
+def local_links(data_dir: Path) -> list[QuestionLink]:
+    """The links a policy team added to this data directory (none when it has no links file)."""
+    path = Path(data_dir) / LOCAL_LINKS
+    return load_links(path) if path.exists() else []
+
+
+def default_link_index(embedder: Embedder, data_dir: Path | None) -> LinkIndex:
+    """The bundled links (with their shipped embeddings when they were made by this embedding model) and the data
+    directory's own links, embedded once and cached there."""
+    bundled = LinkIndex(load_links(LINKS_FILE), embedder, data_dir, LINKS_FILE.with_suffix(".npz"))
+    own = local_links(data_dir) if data_dir is not None else []
+    return bundled.merged(LinkIndex(own, embedder, data_dir)) if own else bundled

@@ -100,3 +100,20 @@ def test_in_force_filter(built):
     assert "example-law.md" in {json.loads(x)["source"] for x in everything.stdout.splitlines()}
     bad = run_cli("search", "示例", "--in-force-on", "yesterday", "--data-dir", str(built))
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_kb_link_adds_a_checked_link_that_later_searches_use(built):
+    bad_law = run_cli("kb", "link", "风车钱能少交吗", "--law", "示例保护法", "--article", "5", "--data-dir", str(built))
+    assert bad_law.returncode == 2 and "did you mean: 中华人民共和国示例保护法" in bad_law.stderr + bad_law.stdout
+    bad_article = run_cli("kb", "link", "风车钱能少交吗", "--law", "中华人民共和国示例保护法", "--article", "99", "--data-dir", str(built))
+    assert bad_article.returncode == 2 and "no article 99" in bad_article.stderr + bad_article.stdout
+    assert "no links added" in run_cli("kb", "links", "--data-dir", str(built)).stdout
+    ok = run_cli("kb", "link", "公司资金紧张，风车这块的钱能不能少给点？", "--law", "中华人民共和国示例保护法", "--article", "5", "--data-dir", str(built))
+    assert ok.returncode == 0 and ok.stdout.startswith("linked:")
+    again = run_cli("kb", "link", "公司资金紧张，风车这块的钱能不能少给点？", "--law", "中华人民共和国示例保护法", "--article", "5", "--data-dir", str(built))
+    assert again.stdout.startswith("already linked:")
+    listed = [json.loads(x) for x in run_cli("kb", "links", "--json", "--data-dir", str(built)).stdout.splitlines()]
+    assert listed == [{"question": "公司资金紧张，风车这块的钱能不能少给点？", "links": [{"law": "中华人民共和国示例保护法", "article": 5}]}]
+    res = run_cli("search", "公司资金紧张，风车这块的钱能不能少付一些？", "--json", "--data-dir", str(built))
+    hits = [json.loads(x) for x in res.stdout.splitlines()]
+    assert res.returncode == 0 and any("减缴" in h.get("text", "") and h.get("link") == 1.0 for h in hits), hits

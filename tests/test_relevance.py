@@ -159,3 +159,21 @@ def test_an_english_question_is_supported_by_the_statute_words_of_its_everyday_w
     cover = coverage(question, hits, index, 0.34, 0.89, 0.90)
     assert cover.domain and cover.support >= 0.34 and cover.covered
     assert not coverage("What are the opening hours of the museum?", hits, index, 0.34, 0.89, 0.90).covered
+
+
+def test_questions_without_an_ip_word_need_closer_passages_and_no_word_overlap():
+    from bot.relevance import GENERAL_MARGIN, about_ip
+
+    assert about_ip("别人抢注了我们的商标怎么办？") and about_ip("Can I patent an app idea?") and about_ip("隔壁卖的包装和我们一模一样，顾客都买错了")
+    assert not about_ip("办理个体工商户营业执照需要哪些材料？") and not about_ip("How do I open a corporate bank account?")
+    index = BM25Index()
+    chunk = ChunkRecord("c", "d", 0, "申请登记应当提交申请书和有关材料。")
+    index.add("c", tokenize(chunk.text))
+
+    def cover(question, dense):
+        hit = ScoredChunk(chunk, 1.0, {"dense_score": dense, "sentence_score": dense})
+        return coverage(question, [hit], index, 0.34, 0.89, 0.90)
+
+    assert cover("商标注册申请要提交哪些材料？", 0.895).covered
+    assert not cover("营业执照登记申请要提交哪些材料？", 0.895).covered
+    assert cover("营业执照登记申请要提交哪些材料？", 0.91 + GENERAL_MARGIN).covered
