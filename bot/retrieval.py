@@ -19,7 +19,7 @@ from .ranking import LinearRanker, Signals, feature_matrix
 from .references import find_references, title_matches
 from .relevance import key_terms
 
-LANGUAGE_BONUS = 2.0
+LANGUAGE_BONUS = 3.0
 LINK_SCALE = 0.01
 LINK_VOTERS = 8
 
@@ -80,17 +80,18 @@ class QueryPlan:
 
 
 def plan_query(question: str) -> QueryPlan:
-    """Sub-queries for both sides: English is translated term by term, colloquial phrasing gets the
-    statute's terms (on the dense side as a second query, the question with those terms), and a multiple-choice
-    question is also searched option by option on the keyword side (on the dense side the whole question did
-    better on the development set)."""
+    """Sub-queries for both sides: English is translated term by term (the translation is also a second dense
+    query), colloquial phrasing gets the statute's terms on the keyword side, and a multiple-choice question is also
+    searched option by option on the keyword side (on the dense side the whole question did better on the
+    development set). A colloquial Chinese question was also embedded a second time with the statute's terms
+    added until session 5; with the question links that no longer helped and cost 40–65 ms (benchmarks/RESULTS.md)."""
     if language_of(question) == "en":
         zh = " ".join(en_to_zh(question) + [t for t in english_question_terms(question)])
         return QueryPlan([question, zh] if zh else [question], [f"{question} {zh}".strip()])
     extra = legal_terms_for(question)
     stem, options = split_options(question)
     if not options:
-        return QueryPlan([question, f"{question} {extra}"] if extra else [question], [f"{question} {extra}".strip()])
+        return QueryPlan([question], [f"{question} {extra}".strip()])
     return QueryPlan([question], [f"{question} {extra}".strip(), *(f"{stem} {opt}" for opt in options)])
 
 
@@ -249,8 +250,9 @@ class Retriever:
         ranks first by ``LANGUAGE_BONUS`` if it is written in the question's language: the ranker's features favour
         the Chinese text an English question is translated into, and were fitted on a Chinese-only corpus.
         Measured by benchmarks/starter_check.py, and chosen again whenever the ranker is refitted, as its scores change
-        scale: with the session-5 weights, 2 gives English hit@1 0.895 (3: 0.842; 4–5: 0.789, the passage lifted being a
-        guide's "Next steps" where only a Chinese guide answers the question)."""
+        scale: with the weights of session 5, 2.5–3 give English hit@1 0.895 with 0.737 of first passages in English
+        (2: 0.632; 4–5: hit@1 0.789, the passage lifted being a guide's "Next steps" where only a Chinese guide
+        answers the question)."""
         language = language_of(question)
         languages = {passage_language(chunks[cid].text) for cid in scores if cid in chunks}
         if len(languages) < 2:
