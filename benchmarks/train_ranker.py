@@ -1,8 +1,12 @@
 """Fit the second-stage linear ranker (bot/ranker.json) on evaluation sets, with cross-validation.
 
-    .venv/bin/python benchmarks/train_ranker.py --data-dir var/eval \
+    .venv/bin/python benchmarks/train_ranker.py --data-dir var/eval --l2 0.03 \
         --qa ../shared/eval/dev_retrieval.jsonl benchmarks/qa_plain_zh.jsonl benchmarks/qa_english.jsonl \
-             benchmarks/qa_mixed_topics.jsonl [--write bot/ranker.json]
+             benchmarks/qa_mixed_topics.jsonl benchmarks/qa_plain_zh_situations.jsonl \
+             benchmarks/qa_english_everyday.jsonl [--write bot/ranker.json]
+
+(never the sets under benchmarks/heldout/; rebuild the question links first when a fitted set changed:
+benchmarks/build_links.py)
 
 For every question it takes the fused candidate pool the retriever builds, computes the ranker's features
 (bot/ranking.py) and labels each candidate by the scoring rule of ../shared/eval/README.md. The model is a

@@ -97,7 +97,7 @@ class LinkIndex:
 
     def merged(self, other: "LinkIndex") -> "LinkIndex":
         """One index over the links of both."""
-        both = LinkIndex([], _NoEmbedder(self.vectors.shape[1]))
+        both = object.__new__(LinkIndex)
         both.links = self.links + other.links
         both.vectors = np.vstack([self.vectors, other.vectors]) if len(other.vectors) else self.vectors
         return both
@@ -117,11 +117,6 @@ class LinkIndex:
             if len(out) == k:
                 break
         return out
-
-
-class _NoEmbedder:
-    def __init__(self, dim: int) -> None:
-        self.dim, self.name = dim, ""
 
 
 def add_link(data_dir: Path, question: str, law: str, article: int) -> bool:
@@ -144,7 +139,12 @@ def local_links(data_dir: Path) -> list[QuestionLink]:
 
 def default_link_index(embedder: Embedder, data_dir: Path | None) -> LinkIndex:
     """The bundled links (with their shipped embeddings when they were made by this embedding model) and the data
-    directory's own links, embedded once and cached there."""
+    directory's own links, embedded once and cached there; a malformed own-links file is logged and left out, so
+    the service keeps answering."""
     bundled = LinkIndex(load_links(LINKS_FILE), embedder, data_dir, LINKS_FILE.with_suffix(".npz"))
-    own = local_links(data_dir) if data_dir is not None else []
+    try:
+        own = local_links(data_dir) if data_dir is not None else []
+    except ValueError as exc:
+        log.warning("the knowledge base's own question links are not used: %s", exc)
+        own = []
     return bundled.merged(LinkIndex(own, embedder, data_dir)) if own else bundled

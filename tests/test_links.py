@@ -111,3 +111,14 @@ def test_a_top_passage_answering_a_close_linked_question_counts_as_coverage():
     assert cover({"link": 1.0, "link_cosine": 0.95}).linked == 0.95
     assert not cover({"link": 1.0, "link_cosine": 0.92}).covered
     assert not cover({"link": 0.6, "link_cosine": 0.95}).covered
+
+
+def test_a_broken_own_links_file_is_reported_and_the_bundled_links_still_serve(embedder, tmp_path, caplog):
+    (tmp_path / "question_links.jsonl").write_text('{"question": "专利多久"}\n', encoding="utf-8")
+    index = default_link_index(embedder, tmp_path)
+    assert len(index.links) == len(load_links()) and "own question links are not used" in caplog.text
+    (tmp_path / "question_links.jsonl").write_text(
+        json.dumps({"question": "风车图案能用多少年？", "links": [{"law": LAW, "article": 3}]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    merged = default_link_index(embedder, tmp_path)
+    assert len(merged.links) == len(load_links()) + 1 and merged.vectors.shape[0] == len(merged.links)
+    assert merged.nearest(embedder.embed_query("风车图案能用多少年？"), 1)[0][0].articles == ((LAW, 3),)
