@@ -8,14 +8,19 @@ import re
 from knowledge import COLLOQUIAL_EN_FILE, COLLOQUIAL_FILE
 
 
-@functools.lru_cache(maxsize=1)
-def _table() -> list[tuple[str, str]]:
+def _phrase_rows(path) -> list[tuple[str, str]]:
+    """(phrase, terms) rows of a phrase<TAB>terms table, comments and blank lines left out."""
     rows = []
-    for line in COLLOQUIAL_FILE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#") and "\t" in line:
             phrase, terms = line.split("\t", 1)
             rows.append((phrase.strip(), terms.strip()))
-    return sorted(rows, key=lambda r: -len(r[0]))
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> list[tuple[str, str]]:
+    return sorted(_phrase_rows(COLLOQUIAL_FILE), key=lambda r: -len(r[0]))
 
 
 def legal_terms_for(question: str) -> str:
@@ -30,12 +35,7 @@ def legal_terms_for(question: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _english_table() -> dict[str, str]:
-    rows = {}
-    for line in COLLOQUIAL_EN_FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            phrase, terms = line.split("\t", 1)
-            rows[phrase.strip().lower()] = terms.strip()
-    return rows
+    return {phrase.lower(): terms for phrase, terms in _phrase_rows(COLLOQUIAL_EN_FILE)}
 
 
 def english_question_terms(question: str) -> list[str]:

@@ -74,18 +74,18 @@ GENERAL_MARGIN = 0.01
 
 
 @functools.lru_cache(maxsize=1)
-def _ip_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _ip_words() -> tuple[tuple[str, ...], re.Pattern]:
     words = [w.split()[0] for path in (IP_CORE_FILE, IP_TERMS_FILE)
              for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
-    return tuple(w for w in words if _CJK.search(w)), tuple(w.lower() for w in words if not _CJK.search(w))
+    english = sorted({w.lower() for w in words if not _CJK.search(w)}, key=len, reverse=True)
+    return tuple(w for w in words if _CJK.search(w)), re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, english)) + ")")
 
 
 def about_ip(question: str) -> bool:
     """Whether the question uses a word that makes it an IP question (专利, 商标, 盗版, logo, infringe …;
     knowledge/ip_core.txt and ip_terms.txt)."""
     chinese, english = _ip_words()
-    lowered = question.lower()
-    return any(w in question for w in chinese) or any(re.search(r"(?<![a-z])" + re.escape(w), lowered) for w in english)
+    return any(w in question for w in chinese) or bool(english.search(question.lower()))
 
 
 def in_domain(question: str) -> bool:

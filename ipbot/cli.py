@@ -356,11 +356,12 @@ def kb_link(question: Annotated[str, typer.Argument(help="A question as people a
 
     settings = settings_for(data_dir)
     kb = open_assistant(settings).kb
-    titles = {d.title for d in kb.documents()}
+    docs = kb.documents()
+    titles = {d.title for d in docs}
     if law not in titles:
         near = sorted(t for t in titles if law.replace("中华人民共和国", "") in t or t.replace("中华人民共和国", "") in law)
         fail(f"no document titled {law!r} in the knowledge base; " + (f"did you mean: {', '.join(near)}" if near else f"titles: {', '.join(sorted(titles)[:20])}"))
-    if not any(c.metadata.get("title") == law and c.metadata.get("article") == article for c in kb.chunks()):
+    if not any(c.metadata.get("article") == article for d in docs if d.title == law for c in kb.chunks(d.doc_id)):
         fail(f"{law} has no article {article} in the knowledge base (see: ipbot kb show)")
     try:
         text = normalize_question(question)

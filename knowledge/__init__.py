@@ -5,7 +5,7 @@ from .base import KnowledgeBase
 from .embeddings import EMBEDDING_BACKENDS, Embedder, make_embedder
 from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, UnknownDocument
 from .glossary import en_to_zh, load_glossary, zh_terms_in
-from .lexical import tokenize
+from .lexical import IP_TERMS_FILE, tokenize
 from .records import ChunkRecord, DocumentRecord, ScoredChunk
 from .sentences import sentences_to_embed, split_sentences
 from .sqlite import SQLiteFile
@@ -15,7 +15,6 @@ STARTER_DIR = Path(__file__).with_name("starter")
 COLLOQUIAL_FILE = Path(__file__).with_name("colloquial.tsv")
 COLLOQUIAL_EN_FILE = Path(__file__).with_name("colloquial_en.tsv")
 IP_CORE_FILE = Path(__file__).with_name("ip_core.txt")
-IP_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
 
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
+IP_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 STOPWORDS = frozenset(
@@ -24,7 +24,7 @@ def _jieba():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.load_userdict(str(_TERMS_FILE))
+    jieba.load_userdict(str(IP_TERMS_FILE))
     return jieba
 
 
