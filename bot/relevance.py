@@ -75,8 +75,10 @@ GENERAL_MARGIN = 0.01
 
 @functools.lru_cache(maxsize=1)
 def _ip_words() -> tuple[tuple[str, ...], re.Pattern]:
-    words = [w.split()[0] for path in (IP_CORE_FILE, IP_TERMS_FILE)
-             for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+    def lines(path):
+        return [w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+
+    words = lines(IP_CORE_FILE) + [w.split()[0] for w in lines(IP_TERMS_FILE)]  # ip_terms.txt: word, frequency, tag
     english = sorted({w.lower() for w in words if not _CJK.search(w)}, key=len, reverse=True)
     return tuple(w for w in words if _CJK.search(w)), re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, english)) + ")")
 

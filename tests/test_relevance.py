@@ -166,6 +166,7 @@ def test_questions_without_an_ip_word_need_closer_passages_and_no_word_overlap()
 
     assert about_ip("别人抢注了我们的商标怎么办？") and about_ip("Can I patent an app idea?") and about_ip("隔壁卖的包装和我们一模一样，顾客都买错了")
     assert not about_ip("办理个体工商户营业执照需要哪些材料？") and not about_ip("How do I open a corporate bank account?")
+    assert about_ip("Can we get a fee reduction on the annual fee?") and not about_ip("What is the annual business licence fee?")
     index = BM25Index()
     chunk = ChunkRecord("c", "d", 0, "申请登记应当提交申请书和有关材料。")
     index.add("c", tokenize(chunk.text))
