@@ -2,13 +2,15 @@
 from .answer import DISCLAIMER, Answer, Citation, answer_body
 from .assistant import Assistant, open_knowledge_base
 from .citecheck import CitationChecker, verify_citations
-from .errors import BotError, InvalidQuestion
+from .conflicts import AUTHORITY, Conflict, document_conflicts, figure_conflicts
+from .errors import BotError, InvalidQuestion, TooLong
+from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import LLM_BACKENDS, LLMConfigError, LLMError, backend_of, make_llm
 from .query import language_of, normalize_question
 from .retrieval import SearchFilters
 
 __all__ = ["Answer", "Assistant", "BotError", "Citation", "CitationChecker", "DISCLAIMER", "InvalidQuestion", "LLMConfigError",
-           "LLMError", "LLM_BACKENDS", "SearchFilters", "answer_body", "backend_of", "language_of", "make_llm", "normalize_question",
+           "LLMError", "LLM_BACKENDS", "SearchFilters", "TooLong", "answer_body", "backend_of", "language_of", "make_llm", "normalize_question",
            "open_knowledge_base", "verify_citations"]
 
 # The web app's services (accounts, chat log, drafts, gaps, knowledge console, exports).

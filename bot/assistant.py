@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -10,8 +12,10 @@ from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
 from .answer import Answer, abstention
+from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
 from .generate import check_budget, generate
+from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .query import language_of, normalize_question, rewrite_followup
 from .relevance import coverage
@@ -23,6 +27,19 @@ if TYPE_CHECKING:
     from ipbot.settings import Settings
 
 log = logging.getLogger("ipbot.assistant")
+
+
+CONFLICT_NEIGHBOURS = 5
+
+
+@dataclass
+class _OtherDocuments(SearchFilters):
+    """The default filters (in force on a date), and not the passages of one document."""
+
+    exclude_doc: str = ""
+
+    def accepts(self, meta: dict) -> bool:
+        return meta.get("doc_id") != self.exclude_doc and super().accepts(meta)
 
 
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
@@ -60,6 +77,30 @@ class Assistant:
     def search(self, question: str, k: int = 10, filters: SearchFilters | None = None) -> list[ScoredChunk]:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""
         return self.retrieve(normalize_question(question), filters, k)
+
+    def conflicts_of(self, doc_id: str, k: int = CONFLICT_NEIGHBOURS) -> list[Conflict]:
+        """Where a document states other figures than the passages of other documents closest to it (in force today):
+        what the knowledge console flags after an upload ("与《中华人民共和国专利法》第四十二条不一致（二十年 vs 一百年）").
+        Raises UnknownDocument for an unknown id."""
+        doc = self.kb.document(doc_id)
+        others = _OtherDocuments(in_force_on=date.today(), exclude_doc=doc.doc_id)
+        return document_conflicts(self.kb, doc.doc_id, lambda text: self.search(text, k=k, filters=others))
+
+    @property
+    def link_domains(self) -> list[str]:
+        """Domains (and their subdomains) that links in answers may point to."""
+        return list(getattr(self.settings, "link_domains", DEFAULT_LINK_DOMAINS))
+
+    def safe(self, item):
+        """An answer, or a delta of one, with every link that does not point to ``settings.link_domains`` made plain text."""
+        domains = self.link_domains
+        if isinstance(item, str):
+            return safe_links(item, domains)
+        if isinstance(item, Answer):
+            item.answer = safe_links(item.answer, domains)
+            for c in item.citations:
+                c.quote = safe_links(c.quote, domains)
+        return item
 
     def human_channel(self, language: str) -> str:
         """Where to get help from a person, in the given language."""
@@ -116,7 +157,12 @@ class Assistant:
         return final
 
     def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True) -> Iterator[str | Answer]:
-        """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it)."""
+        """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it);
+        links in them that do not point to ``settings.link_domains`` are plain text (bot.links.safe_links)."""
+        for item in self._answer_stream(question, hits, use_llm, stream):
+            yield self.safe(item)
+
+    def _answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool, stream: bool) -> Iterator[str | Answer]:
         language = language_of(question)
         cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support,
                          self.settings.min_sentence_support, self.settings.min_link_support)
@@ -129,7 +175,7 @@ class Assistant:
         prompt = self.prompts.get("answer", language)
         try:
             for item in generate(self.llm, question, language, hits, prompt=prompt,
-                                 min_overlap=self.settings.citation_min_overlap, stream=stream):
+                                 min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains):
                 if item is None:
                     declined = abstention(language, self.human_channel(language), cover.support, mode="llm")
                     declined.prompt = prompt.ref

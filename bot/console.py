@@ -2,16 +2,19 @@
 Every change is written to the audit log."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
-from dataclasses import dataclass
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Iterator
 
 from ingest import SUPPORTED, FileOutcome, IngestError, IngestOptions, ingest_file, load
 from ingest.docmeta import DOC_TYPES, STATUSES, extract_metadata, read_sidecar, validate_overrides
-from knowledge import ChunkRecord, ScoredChunk
+from knowledge import ChunkRecord, KnowledgeError, ScoredChunk
 
 from .audit import AuditLog
 from .errors import BotError
@@ -122,50 +125,111 @@ class KnowledgeConsole:
             return {"error": str(exc)}
         return {"title": str(meta.get("title") or parsed.title), **{k: str(meta.get(k) or "") for k in METADATA_FIELDS}}
 
-    def _store(self, path: Path, name: str | None = None) -> Path:
+    @contextmanager
+    def _stored(self, path: Path, name: str | None = None):
+        """Copy an uploaded file into the uploads dir for indexing; yields (stored path, keep), where the caller sets
+        ``keep[0] = True`` once the file was indexed. Otherwise the copy is removed and a file it overwrote (an earlier
+        version of the same name) is put back, so nothing of a failed upload is left behind."""
         name = safe_filename(name or Path(path).name)
         if Path(name).suffix.lower() not in SUPPORTED:
             raise ConsoleError(f"unsupported file type {Path(name).suffix or '(none)'!r}; supported: {', '.join(sorted(SUPPORTED))}")
+        if not Path(path).is_file():
+            raise ConsoleError(f"{Path(path).name!r} is not an uploaded file")
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         target = self.uploads_dir / name
-        if Path(path).resolve() != target.resolve():
+        if Path(path).resolve() == target.resolve():
+            yield target, [True]
+            return
+        backup = target.with_name(f".{name}.previous")
+        had_previous = target.exists()
+        if had_previous:
+            os.replace(target, backup)
+        keep = [False]
+        try:
             shutil.copyfile(path, target)
-        return target
+            yield target, keep
+        finally:
+            if keep[0]:
+                backup.unlink(missing_ok=True)
+            else:
+                target.unlink(missing_ok=True)
+                if had_previous:
+                    os.replace(backup, target)
 
-    def _options(self, overrides: dict) -> IngestOptions:
-        o = self.options
-        return IngestOptions(o.max_tokens, o.max_file_mb, o.max_pages, o.ocr, check_metadata(overrides))
+    def _options(self, overrides: dict, cancel: threading.Event | None = None, on_progress=None) -> IngestOptions:
+        return replace(self.options, overrides=check_metadata(overrides), cancel=cancel, on_progress=on_progress)
 
-    def ingest_uploads(self, paths: list[Path], metadata: dict, actor: str) -> Iterator[FileOutcome]:
-        """Copy uploaded files into the uploads dir and index them one by one (same file name = new version)."""
-        options = self._options(metadata)
+    def ingest_uploads(self, paths: list[Path], metadata: dict, actor: str, cancel: threading.Event | None = None,
+                       on_progress=None) -> Iterator[FileOutcome]:
+        """Copy uploaded files into the uploads dir and index them one by one (same file name = new version). Every
+        upload starts as a draft (never cited by the public chat or the staff desk) until an editor publishes it; the
+        status chosen or found in the file is what publishing gives it. Setting ``cancel`` stops the file being indexed
+        (the knowledge base keeps what it had) and the rest of the batch."""
+        options = self._options(metadata, cancel, on_progress)
         for path in paths:
+            if cancel is not None and cancel.is_set():
+                yield FileOutcome(Path(path).name, "failed", reason="cancelled")
+                continue
             try:
-                stored = self._store(path)
+                with self._stored(path) as (stored, keep):
+                    requested = options.overrides.get("status") or self._own_status(stored)
+                    outcome = ingest_file(self.kb, stored, replace(options, overrides={**options.overrides, "status": "draft"}))
+                    if outcome.status != "failed":
+                        keep[0] = True
+                        self.kb.registry.update_metadata(outcome.doc_id, {"publish_status": requested})
             except (ConsoleError, OSError) as exc:
                 yield FileOutcome(Path(path).name, "failed", reason=str(exc))
                 continue
-            outcome = ingest_file(self.kb, stored, options)
             if outcome.status != "failed":
                 self.audit.record(actor, f"document.{'replace' if outcome.status == 'replaced' else 'upload'}", outcome.doc_id or "",
-                                  f"{stored.name}: {outcome.status}, {outcome.chunks} chunks" + (f", metadata {options.overrides}" if options.overrides else ""))
+                                  f"{stored.name}: {outcome.status} as a draft, {outcome.chunks} chunks"
+                                  + (f", metadata {options.overrides}" if options.overrides else ""))
             yield outcome
+
+    @staticmethod
+    def _own_status(path: Path) -> str:
+        try:
+            return str(read_sidecar(path).get("status") or "")
+        except IngestError:
+            return ""
+
+    def conflicts(self, doc_id: str) -> list[str]:
+        """One line per figure of the document that differs from what the closest passage of another document in force
+        says about the same thing (the higher authority named first), for the editor to check before publishing."""
+        try:
+            found = self.assistant.conflicts_of(doc_id)
+        except KnowledgeError as exc:
+            return [f"conflict check failed: {exc}"]
+        return [f"{c.describe()}：{c.lower_sentence[:120]}" for c in found]
+
+    def publish(self, doc_id: str, actor: str) -> str:
+        """Make a draft public with the status it was uploaded for (in force unless the file or the form said otherwise);
+        returns that status."""
+        doc = self.document(doc_id)
+        if doc.metadata.get("status") != "draft":
+            raise ConsoleError(f"{doc.doc_id} is not a draft (status {doc.metadata.get('status') or 'unset'})")
+        status = doc.metadata.get("publish_status") or "in_force"
+        self.kb.registry.update_metadata(doc.doc_id, {"status": status})
+        self.audit.record(actor, "document.publish", doc.doc_id, f"status draft → {status}")
+        return status
 
     def replace(self, doc_id: str, path: Path, actor: str, metadata: dict | None = None) -> FileOutcome:
         """A new version of a document from a file: re-indexed in place when it is an upload of the same format, else the
-        new file is indexed and the old document removed."""
+        new file is indexed and the old document removed. The new version keeps the document's status (a published
+        document stays published); when it cannot be indexed, the old version and its file stay as they were."""
         old = self.document(doc_id)
-        options = self._options(metadata or {})
+        options = self._options({"status": old.metadata.get("status") or "", **(metadata or {})})
         source = Path(old.source)
         in_place = source.parent.resolve() == self.uploads_dir.resolve() and source.suffix.lower() == Path(path).suffix.lower()
         name = source.name if in_place else safe_filename(Path(path).name)
         other = self.kb.registry.document_by_source(str((self.uploads_dir / name).resolve()))
         if other is not None and other.doc_id != old.doc_id:
             raise ConsoleError(f"another document ({other.doc_id}) was uploaded as {name}; rename the new file and try again")
-        target = self._store(path, name)
-        outcome = ingest_file(self.kb, target, options)
-        if outcome.status == "failed":
-            raise ConsoleError(f"the new version was not indexed, the old one is unchanged: {outcome.reason}")
+        with self._stored(path, name) as (target, keep):
+            outcome = ingest_file(self.kb, target, options)
+            if outcome.status == "failed":
+                raise ConsoleError(f"the new version was not indexed, the old one is unchanged: {outcome.reason}")
+            keep[0] = True
         if outcome.doc_id != old.doc_id:
             self.kb.remove_document(old.doc_id)
         self.audit.record(actor, "document.replace", old.doc_id,
@@ -184,8 +248,9 @@ class KnowledgeConsole:
         self.audit.record(actor, "document.delete", doc.doc_id, f"{doc.title} ({doc.chunk_count} chunks)")
 
     def hit_test(self, question: str, k: int = 10, include_retired: bool = False) -> list[ScoredChunk]:
-        """The ranked passages the assistant would use for a question."""
-        return self.assistant.search(question, k, SearchFilters() if include_retired else SearchFilters(in_force_on=date.today()))
+        """The ranked passages the assistant would use for a question, drafts included (so an editor can try one before
+        publishing it)."""
+        return self.assistant.search(question, k, SearchFilters() if include_retired else SearchFilters(in_force_on=date.today(), drafts=True))
 
 
 CONSOLE_CHOICES = {"doc_type": DOC_TYPES, "status": STATUSES}

@@ -8,9 +8,18 @@ from dataclasses import asdict, dataclass, field
 
 from .answer import Answer
 from .appdb import AppDB, utc_now
-from .errors import BotError
+from .errors import BotError, bounded
 
 EXPORT_FORMATS = ("json", "csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: one starting with = + - @, a tab or a carriage return gets a
+    leading apostrophe, so it is never run as a formula (numbers are left as they are)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -45,11 +54,12 @@ def _exchange(r) -> Exchange:
 class Conversations:
     """The chat log and its feedback in the app database."""
 
-    def __init__(self, db: AppDB) -> None:
-        self.db = db
+    def __init__(self, db: AppDB, max_chars: int = 20_000) -> None:
+        self.db, self.max_chars = db, max_chars
 
     def record(self, session: str, question: str, answer: Answer) -> int:
-        """Store an answered question; returns its id (used to rate it)."""
+        """Store an answered question; returns its id (used to rate it). TooLong when the question is over the limit."""
+        bounded(question, self.max_chars, "the question")
         cites = [{"n": c.n, "title": c.title, "article_label": c.article_label, "doc_id": c.doc_id, "chunk_id": c.chunk_id}
                  for c in answer.citations]
         with self.db.tx() as db:
@@ -63,12 +73,13 @@ class Conversations:
         """Record 👍 (1) or 👎 (-1) with an optional comment; a later rating of the same answer replaces it."""
         if rating not in (1, -1):
             raise BotError(f"a rating is 1 or -1, not {rating!r}")
+        comment = bounded((comment or "").strip(), self.max_chars, "the comment")
         if self.db.one("SELECT 1 FROM exchanges WHERE id=?", (exchange_id,)) is None:
             raise BotError(f"no answer {exchange_id} to rate")
         with self.db.tx() as db:
             db.execute("INSERT INTO feedback(exchange_id, rating, comment, created_at) VALUES (?,?,?,?) ON CONFLICT(exchange_id) DO UPDATE "
                        "SET rating=excluded.rating, comment=CASE WHEN excluded.comment != '' THEN excluded.comment ELSE feedback.comment END, "
-                       "created_at=excluded.created_at", (exchange_id, rating, (comment or "").strip()[:2000], utc_now()))
+                       "created_at=excluded.created_at", (exchange_id, rating, comment, utc_now()))
 
     def exchange(self, exchange_id: int) -> Exchange | None:
         """One exchange, or None."""
@@ -93,5 +104,5 @@ class Conversations:
         writer.writeheader()
         for row in rows:
             row["citations"] = "; ".join(f"[{c['n']}] 《{c['title']}》{c.get('article_label') or ''}" for c in row["citations"])
-            writer.writerow(row)
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         return ("\ufeff" + buf.getvalue()).encode("utf-8")

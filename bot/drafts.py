@@ -8,7 +8,7 @@ from datetime import date
 
 from .answer import DISCLAIMER, Answer, Citation, answer_body
 from .appdb import AppDB, utc_now
-from .errors import BotError
+from .errors import BotError, bounded
 from .generate import generate
 from .llm import LLMError
 from .query import language_of, normalize_question
@@ -126,7 +126,7 @@ def llm_draft(assistant, question: str, facts: dict, filters=None) -> Draft | No
         final = None
         for item in generate(assistant.llm, f"{question}（{facts_text}）" if facts_text else question, language, hits,
                              prompt=assistant.prompts.get("staff_reply", language), min_overlap=assistant.settings.citation_min_overlap,
-                             stream=False, extra={"human_channel": assistant.human_channel(language)}):
+                             stream=False, extra={"human_channel": assistant.human_channel(language)}, link_domains=assistant.link_domains):
             final = item
     except LLMError:
         return None
@@ -151,13 +151,15 @@ def compose_draft(assistant, question: str, facts: dict | None = None, filters=N
 class DraftStore:
     """Saved drafts in the app database."""
 
-    def __init__(self, db: AppDB) -> None:
-        self.db = db
+    def __init__(self, db: AppDB, max_chars: int = 20_000) -> None:
+        self.db, self.max_chars = db, max_chars
 
     def save(self, draft: Draft, author: str) -> Draft:
         """Insert a new draft or update a saved one (its author stays); returns it with id and times set."""
         if not draft.body.strip():
             raise BotError("the draft is empty; generate or write it first")
+        bounded(draft.body, self.max_chars, "the draft")
+        bounded(draft.question, self.max_chars, "the draft's question")
         now = utc_now()
         values = (draft.question, json.dumps(draft.facts, ensure_ascii=False), draft.body, json.dumps(draft.citations, ensure_ascii=False), draft.language)
         with self.db.tx() as db:

@@ -3,7 +3,7 @@ from a guide — every sentence cited [n], quoted word for word from the passage
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import AbstractSet, Callable
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_te
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
+from .conflicts import authority_first, figure_conflicts, overruled
 from .expansion import legal_terms_for
 from .numerals import figures_of
 from .query import language_of, passage_language
@@ -35,6 +36,8 @@ LABELS = {
            "original": "From the knowledge base (the quotes are the original Chinese text):", "terms": "Key terms:"},
 }
 StepsLookup = Callable[[str], "ChunkRecord | None"]
+Overruled = AbstractSet[tuple[str, str]]
+"""(chunk id, sentence) pairs that a passage of higher authority contradicts (bot.conflicts.overruled)."""
 QueryEmbedder = Callable[[list[str]], list[np.ndarray]]
 SentenceVectors = Callable[[list[str]], dict[str, np.ndarray]]
 SEMANTIC_WEIGHT = 0.5
@@ -98,20 +101,23 @@ def restates(sentence: str, chosen: list[str], language: str) -> bool:
 
 
 def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max_sentences: int, depth: int | None,
-                   closeness: dict[tuple[int, str], float] | None = None) -> list[tuple[int, str]]:
+                   closeness: dict[tuple[int, str], float] | None = None, skip: Overruled = frozenset()) -> list[tuple[int, str]]:
     """(hit rank, sentence) of the sentences that answer the question best: the best sentence of each of the two
     best-ranked passages that share a term with the question, one per part of the question (a pasted
     multiple-choice question's options, or the questions of one message), then the best of the rest,
     favouring the better-ranked passages and spreading over several of them. Ties go to the better-ranked
     passage, then to the earlier sentence. A sentence that only restates the figures of a chosen one is
     skipped. ``closeness`` (from ``sentence_closeness``) adds how near each sentence's
-    embedding comes to the whole question, so that a sentence that says the same thing in other words can lead."""
+    embedding comes to the whole question, so that a sentence that says the same thing in other words can lead.
+    Sentences in ``skip`` ((chunk id, sentence): those a passage of higher authority contradicts) are never chosen."""
     parts = question_parts(question)
     part_terms = [_terms(p, index) for p in parts] + ([_terms(question, index)] if len(parts) > 1 else [])
     sentences: list[tuple[int, str, set[str], float]] = []
     language = language_of(question)
     for rank, hit in enumerate(hits[:depth]):
         for sentence in split_sentences(hit.chunk.text):
+            if skip and (hit.chunk.chunk_id, sentence) in skip:
+                continue
             if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
                 own = LANGUAGE_MATCH if passage_language(sentence) == language else 0.0
                 sentences.append((rank, sentence, set(tokenize(sentence)), own))
@@ -153,9 +159,10 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
     return chosen[:limit]
 
 
-def with_list_context(sentence: str, hit: ScoredChunk) -> str:
+def with_list_context(sentence: str, hit: ScoredChunk, skip: Overruled = frozenset()) -> str:
     """A list's lead-in ("有下列情形之一的，不视为侵犯专利权：") with the items that follow it, or a list item with
-    its lead-in, so that neither is quoted alone; items are added while the quote stays under ``LIST_CHARS``."""
+    its lead-in, so that neither is quoted alone; items are added while the quote stays under ``LIST_CHARS``
+    (items in ``skip``, contradicted by a passage of higher authority, are left out)."""
     sentences = split_sentences(hit.chunk.text)
     if sentence not in sentences:
         return sentence
@@ -165,6 +172,8 @@ def with_list_context(sentence: str, hit: ScoredChunk) -> str:
         for item in sentences[i + 1:]:
             if not _ITEM.match(item) or len(quote) + len(item) > LIST_CHARS:
                 break
+            if skip and (hit.chunk.chunk_id, item) in skip:
+                continue
             quote += item
         return quote
     if _ITEM.match(sentence):
@@ -186,9 +195,9 @@ def legal_basis(hits: list[ScoredChunk], depth: int) -> int | None:
     return next((r for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")), None)
 
 
-def basis_quote(question: str, hit: ScoredChunk, index: BM25Index, limit: int = 2) -> list[str]:
-    """The article's sentences that cover the question best (at most ``limit``, in article order)."""
-    sentences = split_sentences(hit.chunk.text)
+def basis_quote(question: str, hit: ScoredChunk, index: BM25Index, limit: int = 2, skip: Overruled = frozenset()) -> list[str]:
+    """The article's sentences that cover the question best (at most ``limit``, in article order; none of ``skip``)."""
+    sentences = [s for s in split_sentences(hit.chunk.text) if not (skip and (hit.chunk.chunk_id, s) in skip)]
     terms = _terms(question, index)
     ranked = sorted(range(len(sentences)), key=lambda i: (-weighted_coverage(terms, set(tokenize(sentences[i])), index), i))
     return [sentences[i] for i in sorted(ranked[:limit])]
@@ -206,16 +215,23 @@ def steps_section(chunks: list[ChunkRecord]) -> ChunkRecord | None:
                  and _STEPS_HEADING.search(c.metadata.get("article_label") or "")), None)
 
 
-def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None) -> ChunkRecord | None:
-    """The next-steps section of the best-ranked guide among the top three passages."""
+def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None, overruled_docs: AbstractSet[str] = frozenset()) -> ChunkRecord | None:
+    """The next-steps section of the best-ranked guide among the top three passages (not of a document that a passage
+    of higher authority contradicts: ``overruled_docs``)."""
     if steps_for is None:
         return None
     for hit in hits[:3]:
-        if hit.chunk.metadata.get("kind") != "article":
+        if hit.chunk.metadata.get("kind") != "article" and hit.chunk.doc_id not in overruled_docs:
             found = steps_for(hit.chunk.doc_id)
             if found is not None:
                 return found
     return None
+
+
+def _uncontradicted(items: list[str], steps: ScoredChunk, hits: list[ScoredChunk]) -> list[str]:
+    """Next-steps items without those that state a figure a passage of higher authority contradicts."""
+    against = {s for chunk_id, s in overruled(figure_conflicts([steps, *hits])) if chunk_id == steps.chunk.chunk_id}
+    return [i for i in items if not any(i in s or s in i for s in against)] if against else items
 
 
 class _Numbering:
@@ -243,14 +259,18 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     """Direct answer, legal basis and next steps quoted from the passages with [n] markers, or an abstention."""
     if not hits or not cover.covered:
         return abstention(language, human_channel, cover.support, fallback=fallback)
+    conflicts = figure_conflicts(hits[:depth])
+    skip = overruled(conflicts)
+    if skip:  # the statute outranks the guide, the FAQ or the upload that contradicts it: its passage goes first
+        hits = authority_first(hits, conflicts)
     closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors) if embed and sentence_vectors else None
-    chosen = best_sentences(question, hits, index, max_sentences, depth, closeness)
+    chosen = best_sentences(question, hits, index, max_sentences, depth, closeness, skip)
     if not chosen:
         return abstention(language, human_channel, cover.support, fallback=fallback)
     labels, cites = LABELS[language], _Numbering()
     quotes: list[tuple[int, str]] = []
     for r, s in chosen:
-        quote = with_list_context(s, hits[r])
+        quote = with_list_context(s, hits[r], skip)
         if not any(r == q_r and s in q for q_r, q in quotes):
             quotes.append((r, quote))
     lines = [f"- {_cited(q, cites.cite(hits[r], q))}" for r, q in quotes]
@@ -261,12 +281,12 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
         if any(r == basis for r, _ in quotes):
             lines.append(_cited(head, cites.cite(hit, "")) + ("。" if language == "zh" else "."))
         else:
-            quote = [_cited(s, cites.cite(hit, s)) for s in basis_quote(question, hit, index)]
+            quote = [_cited(s, cites.cite(hit, s)) for s in basis_quote(question, hit, index, skip=skip)]
             lines.append(f"{head}：{''.join(quote)}" if language == "zh" else f"{head}: {' '.join(quote)}")
-    steps = _steps_chunk(hits, steps_for)
+    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority})
     if steps is not None:
         hit = ScoredChunk(steps, 0.0, {})
-        items = next_steps(steps)
+        items = _uncontradicted(next_steps(steps), hit, hits[:depth])
         if items:
             lines.append(labels["steps"])
             lines += [f"{i}. {_cited(item, cites.cite(hit, item))}" for i, item in enumerate(items, 1)]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from knowledge import KnowledgeBase, tokenize
 from .appdb import AppDB, utc_now
 from .audit import AuditLog
 from .conversations import Conversations
-from .errors import BotError
+from .errors import BotError, bounded
 from .query import language_of
 
 GAP_REASONS = ("abstained", "weak", "disliked")
@@ -112,9 +112,10 @@ class Gaps:
     """Finds gap questions in the chat log and turns a staff member's answer into an indexed FAQ entry."""
 
     def __init__(self, db: AppDB, conversations: Conversations, kb: KnowledgeBase, faq_dir: Path, options: IngestOptions,
-                 audit: AuditLog, weak_support: float = 0.5, similarity: float = 0.5) -> None:
+                 audit: AuditLog, weak_support: float = 0.5, similarity: float = 0.5, max_chars: int = 20_000) -> None:
         self.db, self.conversations, self.kb, self.faq_dir = db, conversations, kb, Path(faq_dir)
         self.options, self.audit, self.weak_support, self.similarity = options, audit, weak_support, similarity
+        self.max_chars = max_chars
 
     def candidates(self) -> list[GapQuestion]:
         """Open gap questions, oldest first: abstained, supported below ``weak_support``, or rated 👎."""
@@ -142,6 +143,8 @@ class Gaps:
         """Write the answer as an FAQ file under ``faq_dir``, index it, mark the group resolved; returns the FAQ's doc id."""
         if len(answer.strip()) < 4:
             raise GapError("write the answer first (at least a sentence)")
+        bounded(answer, self.max_chars, "the answer")
+        bounded(question or "", self.max_chars, "the question")
         group = self.group(group_id)
         question = _one_line(question or group.question)
         with self.db.tx() as db:
@@ -150,7 +153,7 @@ class Gaps:
         self.faq_dir.mkdir(parents=True, exist_ok=True)
         path = self.faq_dir / f"faq-{gid}.md"
         path.write_text(faq_markdown(question, answer), encoding="utf-8")
-        outcome = ingest_file(self.kb, path, IngestOptions(self.options.max_tokens, self.options.max_file_mb, self.options.max_pages, False))
+        outcome = ingest_file(self.kb, path, replace(self.options, ocr=False, overrides={}))
         if outcome.status == "failed":
             path.unlink(missing_ok=True)
             with self.db.tx() as db:

@@ -26,11 +26,13 @@ LINK_VOTERS = 8
 
 @dataclass
 class SearchFilters:
-    """Restrict results by document type, jurisdiction, or to documents in force on a date."""
+    """Restrict results by document type, jurisdiction, or to documents in force on a date. Drafts that an editor has
+    not published yet are not in force, unless ``drafts`` lets them in (the console's hit test)."""
 
     doc_types: tuple[str, ...] = ()
     jurisdiction: str | None = None
     in_force_on: date | None = None
+    drafts: bool = False
 
     def accepts(self, meta: dict) -> bool:
         """Whether a chunk's metadata passes every filter."""
@@ -39,7 +41,7 @@ class SearchFilters:
         if self.jurisdiction and meta.get("jurisdiction", "national") not in (self.jurisdiction, "national"):
             return False
         if self.in_force_on is not None:
-            if meta.get("status") == "repealed":
+            if meta.get("status") == "repealed" or (meta.get("status") == "draft" and not self.drafts):
                 return False
             eff = meta.get("effective_date")
             if eff and str(eff) > self.in_force_on.isoformat():

@@ -5,8 +5,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from ingest import IngestOptions
-
 from .accounts import Accounts
 from .appdb import AppDB, open_app_db
 from .assistant import Assistant
@@ -14,6 +12,7 @@ from .audit import AuditLog
 from .console import KnowledgeConsole
 from .conversations import Conversations
 from .drafts import Draft, DraftStore, compose_draft
+from .errors import bounded
 from .gaps import Gaps
 from .retrieval import SearchFilters
 
@@ -43,9 +42,14 @@ class Services:
         """The full text of cited passages by chunk id (ids no longer indexed are absent)."""
         return {cid: c.text for cid, c in self.assistant.kb.get_chunks(list(chunk_ids)).items()}
 
+    def question(self, text: str) -> str:
+        """A question as the server accepts it: TooLong when it is over ``max_question_chars``."""
+        return bounded(text, self.settings.max_question_chars, "the question")
+
     def draft(self, question: str, facts: dict | None = None) -> Draft:
-        """A formal draft reply to a client's question."""
-        return compose_draft(self.assistant, question, facts, self.public_filters())
+        """A formal draft reply to a client's question (facts bounded like questions)."""
+        facts = {k: bounded(str(v or ""), self.settings.max_question_chars, k) for k, v in (facts or {}).items()}
+        return compose_draft(self.assistant, self.question(question), facts, self.public_filters())
 
 
 def open_services(settings: "Settings", assistant: Assistant | None = None) -> Services:
@@ -53,9 +57,9 @@ def open_services(settings: "Settings", assistant: Assistant | None = None) -> S
     assistant = assistant or Assistant(settings)
     db = open_app_db(settings.data_dir)
     audit = AuditLog(db)
-    conversations = Conversations(db)
-    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    conversations = Conversations(db, settings.max_text_chars)
+    options = settings.ingest_options()
     gaps = Gaps(db, conversations, assistant.kb, settings.data_dir / "faq", options, audit,
-                settings.gap_weak_support, settings.gap_similarity)
-    return Services(settings, assistant, db, Accounts(db, settings.session_hours), audit, conversations, DraftStore(db), gaps,
+                settings.gap_weak_support, settings.gap_similarity, settings.max_text_chars)
+    return Services(settings, assistant, db, Accounts(db, settings.session_hours), audit, conversations, DraftStore(db, settings.max_text_chars), gaps,
                     KnowledgeConsole(assistant, audit, settings.data_dir / "uploads", options))

@@ -9,7 +9,7 @@ from .errors import IngestError
 from .model import ParsedDocument
 
 DOC_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation", "normative_document", "guideline", "faq", "guide")
-STATUSES = ("in_force", "amended", "repealed")
+STATUSES = ("in_force", "amended", "repealed", "draft")
 _HEADER_KEYS = {
     "类型": "doc_type", "type": "doc_type", "适用范围": "jurisdiction", "jurisdiction": "jurisdiction",
     "更新日期": "updated", "updated": "updated", "状态": "status", "status": "status",
@@ -29,6 +29,17 @@ def _iso(m: re.Match) -> str:
     return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
 
 
+def _names_a_law(title: str) -> bool:
+    """Whether ``re.search(r"法(（.*?）)?$|民法典", title)`` matches, without its quadratic backtracking
+    on a long title full of "法（": ends with 法 or with a 法（…） on its last line, or holds 民法典."""
+    if "民法典" in title:
+        return True
+    end = title[:-1] if title.endswith("\n") else title  # "$" also matches before a final newline
+    if end.endswith("法"):
+        return True
+    return end.endswith("）") and "法（" in end[end.rfind("\n") + 1 : -1]
+
+
 def classify_title(title: str) -> str:
     """A document type guessed from a Chinese title."""
     if "最高人民法院" in title or "最高人民检察院" in title:
@@ -37,7 +48,7 @@ def classify_title(title: str) -> str:
         return "guideline"
     if re.search(r"(问答|FAQ|常见问题)", title, re.I):
         return "faq"
-    if re.search(r"法(（.*?）)?$|民法典", title) and "办法" not in title:
+    if _names_a_law(title) and "办法" not in title:
         return "law"
     if title.endswith("条例") or "条例（" in title or re.search(r"条例$", title):
         return "administrative_regulation"

@@ -28,3 +28,15 @@ class UndecodableText(IngestError):
 
 class TooLarge(IngestError):
     """The file exceeds a configured size or page limit."""
+
+
+class TooManyChunks(TooLarge):
+    """The file would become more passages than the per-document limit (``IPBOT_MAX_CHUNKS_PER_DOC``)."""
+
+
+class TimeLimitExceeded(IngestError):
+    """Reading, cutting and embedding the file took longer than the per-file limit (``IPBOT_MAX_SECONDS_PER_FILE``)."""
+
+
+class Cancelled(IngestError):
+    """Indexing of the file was cancelled from outside (its ``cancel`` event was set)."""

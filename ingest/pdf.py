@@ -22,6 +22,7 @@ from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
 from ingest import pdf_ocr
 from ingest.errors import CorruptFile, EmptyDocument, EncryptedFile, TooLarge
+from ingest.limits import Progress
 from ingest.model import Block, ParsedDocument
 from ingest.pdf_tables import PDFIUM_LOCK, Char, Table, find_tables, is_cjk, join_lines, read_chars
 
@@ -77,6 +78,7 @@ def load_pdf(
     max_pages: int = 2000,
     password: str = "",
     ocr_timeout_s: float = 120.0,
+    progress: Progress | None = None,
 ) -> ParsedDocument:
     """Load a PDF into paragraph blocks that keep their 1-based page numbers.
 
@@ -84,7 +86,9 @@ def load_pdf(
     block each (``is_table=True``); pages without a text layer are OCR'd offline when ``ocr``
     is true, within ``ocr_timeout_s`` seconds for the whole document (a page already being
     read is finished). Raises :class:`EmptyDocument`, :class:`CorruptFile`,
-    :class:`EncryptedFile` or :class:`TooLarge` with a one-line reason.
+    :class:`EncryptedFile` or :class:`TooLarge` with a one-line reason. ``progress``, when given, is
+    called as ("reading page", pages done, pages) before each page and ("OCR page", pages done, pages)
+    before a page is OCR'd; it may raise to stop the loading.
     """
     path = Path(path)
     if path.stat().st_size == 0:
@@ -105,7 +109,9 @@ def load_pdf(
         ocr_pages: list[int] = []
         deadline = time.monotonic() + ocr_timeout_s
         for index in range(n_pages):
-            items, used_ocr = _read_page(source, index, ocr, deadline, notes)
+            if progress is not None:
+                progress("reading page", index, n_pages)
+            items, used_ocr = _read_page(source, index, ocr, deadline, notes, progress, n_pages)
             pages.append(items)
             if used_ocr:
                 ocr_pages.append(index + 1)
@@ -227,11 +233,14 @@ def _short(exc: Exception) -> str:
     return text[:200]
 
 
-def _read_page(source: _Source, index: int, ocr: bool, deadline: float, notes: dict) -> tuple[list | None, bool]:
+def _read_page(source: _Source, index: int, ocr: bool, deadline: float, notes: dict,
+               progress: Progress | None = None, n_pages: int = 0) -> tuple[list | None, bool]:
     """One page's lines and tables in reading order (None if unreadable), and whether OCR made them."""
     items, scan = _page_layers(source, index, ocr, deadline, notes)
     if scan is None:
         return items, False
+    if progress is not None:
+        progress("OCR page", index, n_pages)
     try:
         lines = _ocr_lines(*scan)
     except Exception as exc:  # noqa: BLE001 - OCR failure degrades to a warning

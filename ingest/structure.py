@@ -6,9 +6,11 @@ by headings (markdown levels, else numbered lines 一、（一）1. 1.1 （1）)
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
+from .limits import poll
 from .model import ParsedDocument, Section
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -32,7 +34,9 @@ _NUMBERED = [
     (re.compile(r"^[（(]\s*\d+\s*[）)]\s*"), 9),
 ]
 _ANNEX = re.compile(r"^附\s*则$")
-_QUESTION = re.compile(r"^(?:问题?|Q)\s*\d*\s*[：:．.、]\s*(?=\S)", re.IGNORECASE)
+# possessive quantifiers: the same matches as with greedy ones (the classes are disjoint), without the
+# quadratic backtracking over a long run of spaces after "Q"
+_QUESTION = re.compile(r"^(?:问题?|Q)\s*+\d*+\s*+[：:．.、]\s*+(?=\S)", re.IGNORECASE)
 _ANSWER = re.compile(r"^(?:答|A)\s*[：:．.、]", re.IGNORECASE)
 _INLINE_ANSWER = re.compile(r"[？?]\s*(?:答|A)\s*[：:]")
 _HEADING_PUNCT = re.compile(r"[。；;，,：:]|[、]$")
@@ -116,12 +120,17 @@ def _units(doc: ParsedDocument) -> list[_Unit]:
     return units
 
 
+@functools.lru_cache(maxsize=4)
+def _title_key(title: str) -> str:
+    return _SPACES.sub("", title).strip("《》")
+
+
 def _is_title(units: list[_Unit], i: int, title: str) -> bool:
     unit = units[i]
     if unit.is_table:
         return False
     norm = _SPACES.sub("", unit.text).strip("《》")
-    if norm and norm == _SPACES.sub("", title).strip("《》"):
+    if norm and norm == _title_key(title):
         return i == 0 or unit.level is not None
     return i == 0 and unit.level == 1
 
@@ -185,6 +194,8 @@ class _LegalScan:
         seen: set[str] = set()
         run = 0
         for i, unit in enumerate(self.units):
+            if not i % 256:
+                poll()
             prev = self.units[i - 1] if i else None
             ended = _ended(prev) or self.kinds[-1][0] == "heading" or _is_title(self.units, i - 1, self.title)
             kind: tuple = ("body",)
@@ -260,6 +271,8 @@ def _legal_sections(units: list[_Unit], scan: _LegalScan) -> tuple[list[Section]
             sections.append(draft.section())
 
     for i, unit in enumerate(units):
+        if not i % 256:
+            poll()
         kind = scan.kinds[i] if i >= start else ("body",)
         if kind[0] == "heading":
             flush()
@@ -302,6 +315,8 @@ def _other_sections(units: list[_Unit], title: str) -> list[Section]:
         return _Draft(kind, label=label, chapter=" ".join(parts) or None, path=titles)
 
     for i, unit in enumerate(units):
+        if not i % 256:
+            poll()
         if _is_title(units, i, title):
             continue
         rank = _other_heading_rank(units, i, has_levels)
@@ -371,9 +386,12 @@ def parse_structure(doc: ParsedDocument) -> list[Section]:
     units = _units(doc)
     if not units:
         return []
-    scan = _LegalScan(units, doc.title)
-    if scan.chain >= 2:
-        sections, warnings = _legal_sections(units, scan)
-        _add_warnings(doc, scan.warnings + warnings)
-        return sections
-    return _other_sections(units, doc.title)
+    try:
+        scan = _LegalScan(units, doc.title)
+        if scan.chain >= 2:
+            sections, warnings = _legal_sections(units, scan)
+            _add_warnings(doc, scan.warnings + warnings)
+            return sections
+        return _other_sections(units, doc.title)
+    finally:
+        _title_key.cache_clear()  # holds no title (which may be long) after the parse

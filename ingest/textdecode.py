@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from .errors import UndecodableText
+
+# control characters other than \t \n \f \r, the replacement character, and the private use area
+_IMPLAUSIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd\ue000-\uf8ff]")
 
 
 def _plausible(text: str) -> bool:
     if not text:
         return True
-    bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\r\n\t\f") or ch == "\ufffd" or 0xE000 <= ord(ch) <= 0xF8FF)
+    bad = len(text) - len(_IMPLAUSIBLE.sub("", text))
     return bad / len(text) < 0.01
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 from .settings import Settings  # noqa: E402
 
@@ -25,7 +26,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Knowledge-base directory (default: IPBOT_DATA_DIR or ./var).")]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines.")]
@@ -33,7 +34,7 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines.
 
 def fail(message: str, code: int = 2) -> None:
     """Print one clear error line and exit."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -86,12 +87,12 @@ def ingest(
     """Index documents (md, txt, pdf, docx, html); one line per file; exit 1 if any file failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ingest import IngestOptions, collect_files, ingest_file
+    from ingest import collect_files, ingest_file
 
     settings = settings_for(data_dir)
     overrides = {k: v for k, v in {"doc_type": doc_type, "jurisdiction": jurisdiction, "status": status, "effective_date": effective_date}.items() if v}
     assistant = open_assistant(settings, must_exist=False)
-    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, ocr and settings.ocr, overrides)
+    options = settings.ingest_options(ocr=ocr and settings.ocr, overrides=overrides)
     files, outcomes = collect_files(paths)
     for o in outcomes:
         out.print(o.line())
@@ -170,7 +171,7 @@ def search(
             for i, h in enumerate(hits, 1):
                 m = h.chunk.metadata
                 where = m.get("article_label") or (f"p.{m['page']}" if m.get("page") else "")
-                out.print(f"[bold]{i}. 《{m.get('title')}》 {where}[/]  score={h.score:.4f}")
+                out.print(f"{i}. 《{m.get('title')}》 {where}  score={h.score:.4f}", style="bold")
                 out.print("   " + h.chunk.text.replace("\n", "\n   ")[:600])
 
 
@@ -214,9 +215,9 @@ def ask(
             out.print(json.dumps(answer.to_dict(), ensure_ascii=False), markup=False)
         else:
             if answer.fallback:
-                out.print(f"[yellow]{answer.fallback}[/]")
+                out.print(answer.fallback, style="yellow")
             out.print(answer.answer, markup=False)
-            out.print(f"\n[dim]{answer.notice}[/]")
+            out.print(f"\n{answer.notice}", style="dim")
 
 
 def _print_stream(items) -> None:
@@ -257,21 +258,26 @@ def serve(
     from ui import build_server
 
     services = open_services(settings, assistant)
+    swept = assistant.kb.sweep_stray_vectors()
+    if swept:
+        console.print(f"removed {swept} vectors that no registered passage owned (left by an interrupted write)", highlight=False)
     if not services.accounts.users():
         console.print("no staff accounts yet: add one with  ipbot users add NAME --role editor", highlight=False)
     host, port = host or settings.host, port or settings.port
     console.print(f"serving on http://{host}:{port}  (staff desk /staff, knowledge console /admin)", highlight=False)
-    uvicorn.run(build_server(services), host=host, port=port, log_level="warning")
+    proxies = settings.trusted_proxies
+    uvicorn.run(build_server(services), host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
 def _ingest_starter(assistant, settings: Settings) -> None:
     from rich.progress import Progress
 
-    from ingest import IngestOptions, collect_files, ingest_file
+    from ingest import collect_files, ingest_file
     from knowledge import STARTER_DIR
 
     files = [f for f in collect_files([STARTER_DIR])[0] if f.name != "README.md"]
-    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    options = settings.ingest_options()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("building the starter knowledge base", total=len(files))
         for f in files:
@@ -330,7 +336,7 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
     if as_json:
         out.print(json.dumps({**record.to_dict(), "outline": outline, "articles": len(articles), "pages": pages}, ensure_ascii=False))
         return
-    out.print(f"[bold]{record.title}[/]  ({record.doc_id}, version {record.version}, {record.chunk_count} chunks, {len(articles)} articles)")
+    out.print(f"{record.title}  ({record.doc_id}, version {record.version}, {record.chunk_count} chunks, {len(articles)} articles)", style="bold")
     out.print(f"source: {record.source}")
     for key in ("doc_type", "authority", "jurisdiction", "status", "promulgation_date", "effective_date", "pages", "ocr", "encoding"):
         if record.metadata.get(key) not in (None, "", []):
@@ -341,7 +347,7 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
         span = f"{labels[0]}–{labels[-1]} ({len(labels)})" if len(labels) > 1 else (labels[0] if labels else "")
         out.print(f"  {chapter}  {span}")
     for w in record.warnings:
-        out.print(f"[yellow]warning:[/] {w}")
+        out.print(f"warning: {w}", style="yellow")
 
 
 @kb_app.command("link")
@@ -431,7 +437,7 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("IPBOT_DEBUG"):
             raise
-        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (set IPBOT_DEBUG=1 for the traceback)", highlight=False)
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))} (set IPBOT_DEBUG=1 for the traceback)", highlight=False)
         sys.exit(2)
 
 
@@ -443,13 +449,13 @@ def _index_corpus(settings: Settings, corpus: Path):
     """An Assistant over ``corpus`` indexed in settings.data_dir (unchanged files are reused)."""
     from rich.progress import Progress
 
-    from ingest import IngestOptions, collect_files, ingest_file
+    from ingest import collect_files, ingest_file
 
     if not corpus.is_dir():
         fail(f"corpus directory not found: {corpus}")
     assistant = open_assistant(settings, must_exist=False)
     files, _ = collect_files([corpus])
-    options = IngestOptions(settings.chunk_max_tokens, settings.max_file_mb, settings.max_pdf_pages, settings.ocr)
+    options = settings.ingest_options()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"indexing {corpus.name}", total=len(files))
         for f in files:

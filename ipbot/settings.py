@@ -1,11 +1,14 @@
 """The one ``Settings`` object: ``IPBOT_*`` environment variables and ``.env``."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Names = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -22,6 +25,8 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(100.0, gt=0, description="Files larger than this many MiB are refused at ingest.")
     max_pdf_pages: int = Field(2000, gt=0, description="PDFs with more pages than this are refused at ingest.")
     ocr: bool = Field(True, description="Recognise image-only PDF pages offline with RapidOCR.")
+    max_chunks_per_doc: int = Field(3000, ge=1, description="A file that would become more passages than this is refused at ingest (bounds the work one file can cause).")
+    max_seconds_per_file: float = Field(900.0, gt=0, description="Wall-clock seconds one file may take to read, cut and embed; a slower one fails and leaves the knowledge base unchanged.")
     top_k: int = Field(10, ge=1, le=50, description="Passages retrieved for an answer (10: the gold article is among them for 95 % of the development questions, 93 % with 8; see benchmarks/RESULTS.md).")
     rrf_k: int = Field(30, ge=1, description="Reciprocal-rank-fusion constant (higher flattens rank differences); chosen on the development sets, see benchmarks/RESULTS.md.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion.")
@@ -66,9 +71,31 @@ class Settings(BaseSettings):
     chat_rate_limit: int = Field(10, ge=0, description="Questions one visitor (client IP) may ask the public chat per minute; 0 turns the limit off.")
     login_rate_limit: int = Field(10, ge=1, description="Login attempts allowed per client IP per minute.")
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set this when the app is served over HTTPS).")
+    trusted_proxies: Names = Field(default_factory=list, description="Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are believed (comma-separated or a JSON list, e.g. 127.0.0.1). Empty: the headers are ignored and the connecting address is the client.")
+    allowed_origins: Names = Field(default_factory=list, description="Extra origins (scheme://host[:port]) allowed to POST the login form besides the server's own (a reverse proxy's public address).")
+    link_domains: Names = Field(default_factory=lambda: ["gov.cn", "cnipa.gov.cn", "court.gov.cn", "12330.cn"],
+                                    description="Domains (and their subdomains) that links in answers may point to; any other link in a document is shown as plain text, never clickable.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question (characters) the chat, the staff desk and the command line accept.")
+    max_text_chars: int = Field(20_000, ge=100, le=1_000_000, description="Longest free text the server stores: feedback comments, draft replies, FAQ answers.")
     gap_weak_support: float = Field(0.5, ge=0, le=1, description="Answers whose support (share of key terms covered) is below this count as weakly supported knowledge gaps.")
     gap_similarity: float = Field(0.5, gt=0, le=1, description="Jaccard similarity of jieba tokens at which two gap questions are grouped together.")
     service_center_name: str = Field("知识产权公共服务中心", description="Signature of the staff desk's draft replies.")
+
+    @field_validator("trusted_proxies", "allowed_origins", "link_domains", mode="before")
+    @classmethod
+    def _names(cls, value):
+        """A comma-separated string or a JSON list, as a list of non-blank names."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+        return [str(v).strip() for v in value or [] if str(v).strip()]
+
+    def ingest_options(self, **changes):
+        """How files are read, cut and bounded at ingest (``changes`` override single fields, e.g. ``ocr=False``)."""
+        from ingest import IngestOptions
+
+        fields = dict(max_tokens=self.chunk_max_tokens, max_file_mb=self.max_file_mb, max_pages=self.max_pdf_pages, ocr=self.ocr,
+                      max_chunks=self.max_chunks_per_doc, max_seconds=self.max_seconds_per_file)
+        return IngestOptions(**{**fields, **changes})
 
     @property
     def chroma_dir(self) -> Path:

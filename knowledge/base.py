@@ -1,10 +1,13 @@
 """The knowledge base: registry + vector store + BM25, changed atomically per document."""
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -17,6 +20,10 @@ from .sentences import sentences_to_embed
 from .vectors import VectorStore
 
 QUERY_CACHE = 256
+EMBED_BATCH = 64
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` between embedding batches; it may raise to abort the write."""
 
 
 class KnowledgeBase:
@@ -25,6 +32,10 @@ class KnowledgeBase:
     The SQLite registry is the source of truth: a vector that is not registered is never
     returned, so a failed write never shows up half-done, and a document is replaced in a
     single transaction, so readers see either the old version or the new one.
+
+    Several processes may share a data dir (the app, ``ipbot ingest``, another replica): writes take a lock file in
+    the data dir, and a process whose registry generation moved on because another one wrote reads the embedded
+    vector store afresh before it searches or writes again.
     """
 
     def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, collection: str = "ipbot") -> None:
@@ -41,6 +52,7 @@ class KnowledgeBase:
         if not built_with:
             self.registry.set_meta("embedding_model", embedder.name)
         self._lock = threading.RLock()
+        self._vectors_generation = self.registry.generation()
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
         self._sentences: tuple[int, list[str], np.ndarray, np.ndarray] | None = None
@@ -65,20 +77,22 @@ class KnowledgeBase:
             doc_id = self.document(doc_id).doc_id
         return self.registry.chunks(doc_id)
 
-    def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None) -> DocumentRecord:
-        """Index a document's chunks, replacing any earlier version atomically."""
+    def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None,
+                     progress: Progress | None = None) -> DocumentRecord:
+        """Index a document's chunks, replacing any earlier version atomically. ``progress`` hears of each embedding
+        batch ("embedding passages" / "embedding sentences", done, total) and may raise to abort before anything is written."""
         previous = self.registry.document(doc.doc_id)
         old_chunks = self.registry.chunks(doc.doc_id) if previous else []
         if embeddings is None:
-            embeddings = self._embed_reusing(texts, old_chunks)
-        sentence_vectors = self._sentence_vectors(texts, old_chunks)
+            embeddings = self._embed_reusing(texts, old_chunks, progress)
+        sentence_vectors = self._sentence_vectors(texts, old_chunks, progress)
         doc.version = previous.version + 1 if previous else 1
         doc.chunk_count = len(texts)
         doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         ids = [f"{doc.doc_id}@{doc.version}#{i}" for i in range(len(texts))]
         chunks = [ChunkRecord(cid, doc.doc_id, i, t, {**m, "doc_id": doc.doc_id}) for i, (cid, t, m) in enumerate(zip(ids, texts, metadatas))]
         tokens = [tokenize(c.metadata.get("index_text") or c.text) for c in chunks]
-        with self._lock:
+        with self._writing():
             self.vectors.add(ids, embeddings, texts, [c.metadata for c in chunks])
             try:
                 old_ids = self.registry.replace_document(doc, chunks, tokens, sentence_vectors)
@@ -95,7 +109,48 @@ class KnowledgeBase:
                 self._bm25_generation += 1
         return doc
 
-    def _embed_reusing(self, texts: list[str], old_chunks: list[ChunkRecord]) -> np.ndarray:
+    @contextmanager
+    def _writing(self):
+        """This process's and the data dir's write lock, with the vector store brought up to date first."""
+        with self._lock, open(self.data_dir / "write.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self.sync()
+                yield
+            finally:
+                self._vectors_generation = self.registry.generation()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def sweep_stray_vectors(self) -> int:
+        """Delete vectors no registered chunk owns (left by a process that stopped between writing the vectors and
+        committing the registry); returns how many. Runs under the write lock, so no other writer is mid-way."""
+        with self._writing():
+            stray = sorted(set(self.vectors.all_ids()) - self.registry.chunk_ids())
+            self.vectors.delete(stray)
+        return len(stray)
+
+    def sync(self) -> None:
+        """Read the embedded vector store afresh when another process changed the knowledge base since we last looked."""
+        generation = self.registry.generation()
+        if generation == self._vectors_generation:
+            return
+        with self._lock:
+            if generation != self._vectors_generation:
+                if self.vectors.embedded:
+                    self.vectors.reopen()
+                self._vectors_generation = generation
+
+    def _embed_in_batches(self, texts: list[str], stage: str, progress: Progress | None) -> np.ndarray:
+        if progress is None:
+            return self.embedder.embed_passages(texts)
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            progress(stage, start, len(texts))
+            parts.append(self.embedder.embed_passages(texts[start : start + EMBED_BATCH]))
+        progress(stage, len(texts), len(texts))
+        return np.vstack(parts)
+
+    def _embed_reusing(self, texts: list[str], old_chunks: list[ChunkRecord], progress: Progress | None = None) -> np.ndarray:
         """Embeddings for ``texts``, taking those of unchanged passages from the document's current version."""
         known: dict[str, np.ndarray] = {}
         if old_chunks:
@@ -105,17 +160,17 @@ class KnowledgeBase:
             known = {t: by_id[cid] for t, cid in old.items() if cid in by_id}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            known.update(zip(missing, self.embedder.embed_passages(missing)))
+            known.update(zip(missing, self._embed_in_batches(missing, "embedding passages", progress)))
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
-    def _sentence_vectors(self, texts: list[str], old_chunks: list[ChunkRecord]) -> list[np.ndarray]:
+    def _sentence_vectors(self, texts: list[str], old_chunks: list[ChunkRecord], progress: Progress | None = None) -> list[np.ndarray]:
         """One matrix of sentence embeddings per passage, reusing those of passages whose text did not change."""
         old = {c.chunk_id: c.text for c in old_chunks}
         known = {old[cid]: v for cid, v in self.registry.sentence_vectors(list(old), self.embedder.dim).items()} if old else {}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         pieces = [sentences_to_embed(t) for t in missing]
         flat = [s for p in pieces for s in p]
-        vectors = self.embedder.embed_passages(flat) if flat else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        vectors = self._embed_in_batches(flat, "embedding sentences", progress) if flat else np.zeros((0, self.embedder.dim), dtype=np.float32)
         start = 0
         for text, p in zip(missing, pieces):
             known[text] = vectors[start : start + len(p)]
@@ -159,7 +214,7 @@ class KnowledgeBase:
     def remove_document(self, doc_id: str) -> DocumentRecord:
         """Delete a document and all its chunks."""
         doc = self.document(doc_id)
-        with self._lock:
+        with self._writing():
             old_ids = self.registry.remove_document(doc.doc_id)
             self.vectors.delete(old_ids)
             if self._bm25 is not None and self._bm25_generation == self.registry.generation() - 1:
@@ -188,6 +243,7 @@ class KnowledgeBase:
         """Embedding hits (chunk_id, cosine similarity) for a query."""
         if not query.strip():
             return []
+        self.sync()
         return self.vectors.query(self.embedder.embed_query(query), k, where)
 
     def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
@@ -211,7 +267,10 @@ class KnowledgeBase:
 
     def dense_search_vectors(self, vectors: list[np.ndarray], k: int = 20) -> list[list[tuple[str, float]]]:
         """Embedding hits for query vectors already computed."""
-        return self.vectors.query_many(vectors, k) if vectors else []
+        if not vectors:
+            return []
+        self.sync()
+        return self.vectors.query_many(vectors, k)
 
     def embeddings(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         """Stored passage embeddings by chunk id."""

@@ -66,6 +66,10 @@ class Registry(SQLiteFile):
         rows = self.connection().execute(sql + (" WHERE doc_id=? ORDER BY ordinal" if doc_id else " ORDER BY doc_id, ordinal"), (doc_id,) if doc_id else ()).fetchall()
         return [ChunkRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
+    def chunk_ids(self) -> set[str]:
+        """The ids of every registered chunk."""
+        return {r[0] for r in self.connection().execute("SELECT chunk_id FROM chunks")}
+
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         """Chunks for the given ids (missing ids are skipped)."""
         out: dict[str, ChunkRecord] = {}

@@ -1,6 +1,7 @@
 """One SQLite file shared by threads: a connection per thread (WAL, foreign keys) and write transactions."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -8,11 +9,16 @@ from pathlib import Path
 
 
 class SQLiteFile:
-    """A SQLite database file with a connection per thread (web handlers run in a thread pool)."""
+    """A SQLite database file with a connection per thread (web handlers run in a thread pool). The file, and so its
+    -wal and -shm companions, which SQLite creates with the same mode, are readable by their owner only."""
 
     def __init__(self, path: Path, schema: str, row_factory=None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.exists() and companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
         self.path = path
         self._row_factory = row_factory
         self._local = threading.local()

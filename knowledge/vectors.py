@@ -1,7 +1,10 @@
 """The dense side: a Chroma collection, embedded (PersistentClient) or on a server (HttpClient)."""
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
+from typing import Callable, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -10,6 +13,8 @@ from .embeddings import Embedder, chroma_embedding_function, disable_chroma_tele
 from .errors import EmbeddingModelMismatch, StoreUnavailable
 
 _BATCH = 256
+log = logging.getLogger("ipbot.vectors")
+T = TypeVar("T")
 
 
 def _chroma_client(chroma_dir: Path, chroma_url: str | None):
@@ -31,20 +36,18 @@ def _chroma_client(chroma_dir: Path, chroma_url: str | None):
 
 
 class VectorStore:
-    """Chunk embeddings in Chroma; the collection records which embedding model built it."""
+    """Chunk embeddings in Chroma; the collection records which embedding model built it.
+
+    An embedded store may be written by other processes (``ipbot ingest`` while the app serves): ``reopen`` drops this
+    process's copy of the index for what is on disk now, and a read that fails is retried once on a reopened store."""
 
     def __init__(self, chroma_dir: Path, chroma_url: str | None, collection: str, embedder: Embedder) -> None:
         self.embedder = embedder
         self.location = chroma_url or str(chroma_dir)
-        client = _chroma_client(chroma_dir, chroma_url)
-        try:
-            self._col = client.get_or_create_collection(
-                name=collection,
-                embedding_function=chroma_embedding_function(embedder),
-                metadata={"hnsw:space": "cosine", "embedding_model": embedder.name},
-            )
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot open the Chroma collection {collection!r} at {self.location}: {exc}") from exc
+        self.embedded = not chroma_url
+        self._where = (chroma_dir, chroma_url, collection)
+        self._swap = threading.Lock()
+        self._client, self._col = self._open()
         built_with = (self._col.metadata or {}).get("embedding_model")
         if built_with and built_with != embedder.name:
             raise EmbeddingModelMismatch(
@@ -52,9 +55,47 @@ class VectorStore:
                 f"but this configuration uses {embedder.name!r}; use another data dir/collection, or delete it and ingest the documents again"
             )
 
+    def _open(self):
+        chroma_dir, chroma_url, collection = self._where
+        client = _chroma_client(chroma_dir, chroma_url)
+        try:
+            col = client.get_or_create_collection(
+                name=collection,
+                embedding_function=chroma_embedding_function(self.embedder),
+                metadata={"hnsw:space": "cosine", "embedding_model": self.embedder.name},
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot open the Chroma collection {collection!r} at {self.location}: {exc}") from exc
+        return client, col
+
+    def reopen(self, stale=None) -> None:
+        """Read the store afresh (after another process changed it). With ``stale`` (the collection a failed read used),
+        nothing is done when another thread has reopened the store since."""
+        with self._swap:
+            if stale is not None and stale is not self._col:
+                return
+            if self.embedded:
+                try:
+                    self._client.close()
+                except Exception:
+                    log.debug("closing the old Chroma client failed", exc_info=True)
+            self._client, self._col = self._open()
+
+    def _read(self, what: str, call: Callable[[object], T]) -> T:
+        col = self._col
+        try:
+            return call(col)
+        except Exception as first:
+            log.warning("reading the vector store failed (%s: %s); reopening it and trying once more", type(first).__name__, first)
+            self.reopen(stale=col)
+            try:
+                return call(self._col)
+            except Exception as exc:
+                raise StoreUnavailable(f"the vector store at {self.location} could not {what}: {exc}") from exc
+
     def count(self) -> int:
         """Number of vectors in the collection."""
-        return self._col.count()
+        return self._read("count its vectors", lambda col: col.count())
 
     def add(self, ids: list[str], embeddings: np.ndarray, texts: list[str], metadatas: list[dict]) -> None:
         """Write vectors; on failure, remove whatever part was written and re-raise."""
@@ -80,31 +121,40 @@ class VectorStore:
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunk ids with cosine similarity, best first."""
-        n = self.count()
-        if n == 0:
-            return []
-        res = self._col.query(query_embeddings=[embedding], n_results=min(k, n), where=where or None, include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+        def run(col):
+            n = col.count()
+            if n == 0:
+                return []
+            res = col.query(query_embeddings=[embedding], n_results=min(k, n), where=where or None, include=["distances"])
+            return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+        return self._read("be searched", run)
 
     def query_many(self, embeddings: list[np.ndarray], k: int) -> list[list[tuple[str, float]]]:
         """Nearest chunk ids for each of several query embeddings."""
-        n = self.count()
-        if n == 0:
-            return [[] for _ in embeddings]
-        res = self._col.query(query_embeddings=list(embeddings), n_results=min(k, n), include=["distances"])
-        return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, ds)] for ids, ds in zip(res["ids"], res["distances"])]
+        def run(col):
+            n = col.count()
+            if n == 0:
+                return [[] for _ in embeddings]
+            res = col.query(query_embeddings=list(embeddings), n_results=min(k, n), include=["distances"])
+            return [[(cid, 1.0 - float(d)) for cid, d in zip(ids, ds)] for ids, ds in zip(res["ids"], res["distances"])]
+
+        return self._read("be searched", run)
 
     def get_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored embeddings by id (missing ids are absent)."""
-        out: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), _BATCH):
-            res = self._col.get(ids=ids[i : i + _BATCH], include=["embeddings"])
-            out.update({cid: np.asarray(e, dtype=np.float32) for cid, e in zip(res["ids"], res["embeddings"])})
-        return out
+        def run(col):
+            out: dict[str, np.ndarray] = {}
+            for i in range(0, len(ids), _BATCH):
+                res = col.get(ids=ids[i : i + _BATCH], include=["embeddings"])
+                out.update({cid: np.asarray(e, dtype=np.float32) for cid, e in zip(res["ids"], res["embeddings"])})
+            return out
+
+        return self._read("return embeddings", run)
 
     def all_ids(self) -> list[str]:
         """Every id in the collection (for consistency checks)."""
-        return list(self._col.get(include=[])["ids"])
+        return self._read("list its ids", lambda col: list(col.get(include=[])["ids"]))
 
 
 def _chroma_meta(meta: dict) -> dict:

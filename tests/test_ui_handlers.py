@@ -151,6 +151,18 @@ def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path
     assert console.documents(status="repealed") == [] and len(console.documents(doc_type="law")) == 1
     assert console.outline("example-law")[:3] == [(0, "（序言）"), (0, "第一章 总则"), (1, "第一条")]
     assert console.hit_test("紫色灯塔夜航费多少钱？", 3)[0].chunk.doc_id == "lighthouse"
+    assert console.document("lighthouse").metadata["status"] == "draft"
+    assert all(h.chunk.doc_id != "lighthouse" for h in s.assistant.search("紫色灯塔夜航费多少钱？", 5, s.public_filters()))
+    assert console.publish("lighthouse", "ed") == "in_force"
+    assert s.assistant.search("紫色灯塔夜航费多少钱？", 3, s.public_filters())[0].chunk.doc_id == "lighthouse"
+    with pytest.raises(ConsoleError, match="not a draft"):
+        console.publish("lighthouse", "ed")
+
+    (incoming / "broken.md").write_bytes(b"")
+    with pytest.raises(ConsoleError, match="the old one is unchanged"):
+        console.replace("lighthouse", incoming / "broken.md", "ed")
+    assert "八十元" in (s.settings.data_dir / "uploads" / "lighthouse.md").read_text(encoding="utf-8")
+    assert sorted(f.name for f in (s.settings.data_dir / "uploads").iterdir()) == ["lighthouse.md"]
 
     (incoming / "v2.md").write_text(LIGHTHOUSE.replace("八十元", "九十元"), encoding="utf-8")
     replaced = console.replace("lighthouse", incoming / "v2.md", "ed")
@@ -168,7 +180,7 @@ def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path
     with pytest.raises(ConsoleError, match="no document 'lighthouse-2025'"):
         console.retire("lighthouse-2025", "ed")
     actions = [e.action for e in s.audit.entries()]
-    assert actions == ["document.delete", "document.retire", "document.replace", "document.replace", "document.upload"]
+    assert actions == ["document.delete", "document.retire", "document.replace", "document.replace", "document.publish", "document.upload"]
     assert all(e.actor == "ed" for e in s.audit.entries())
 
 

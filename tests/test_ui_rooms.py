@@ -74,7 +74,7 @@ def test_protected_pages_refuse_anonymous_and_wrong_roles_over_http(site):
         for path in ("/admin/config", "/admin/gradio_api/info", "/staff/gradio_api/info"):
             assert anonymous.get(path).status_code == 401
         assert anonymous.post("/admin/gradio_api/queue/join", json={}).status_code == 401
-        assert anonymous.post("/gradio_api/upload").status_code == 403
+        assert anonymous.post("/gradio_api/upload").status_code == 404
         assert anonymous.get("/").status_code == 200
         bad = anonymous.post("/login", data={"username": EDITOR[0], "password": "wrong-password"})
         assert bad.status_code == 401 and "用户名或密码不正确" in bad.text
@@ -83,7 +83,8 @@ def test_protected_pages_refuse_anonymous_and_wrong_roles_over_http(site):
         for path in ("/admin/", "/admin/config", "/admin/gradio_api/info"):
             assert staff.get(path).status_code == 403
         assert staff.post("/admin/gradio_api/queue/join", json={}).status_code == 403
-        staff.get("/logout")
+        assert staff.get("/logout").status_code == 200 and staff.get("/staff/").status_code == 200
+        assert staff.post("/logout").status_code == 303
         assert staff.get("/staff/").status_code == 303
     with _client(url, EDITOR) as editor:
         assert editor.get("/admin/").status_code == 200 and editor.get("/staff/").status_code == 200
@@ -147,6 +148,10 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.locator("#doc-chunks").get_by_text("八十元", exact=False).first.wait_for(timeout=30_000)
         assert "<img src=x onerror=alert(2)>" in page.locator("#doc-chunks").inner_text()
         assert "海州市" in page.locator("#doc-info").inner_text() and "2024-05-01" in page.locator("#doc-info").inner_text()
+        page.locator("#doc-info").get_by_text("draft").wait_for(timeout=30_000)
+        page.locator("#doc-publish").click()
+        page.locator("#doc-status").get_by_text("已发布", exact=False).wait_for(timeout=30_000)
+        page.locator("#doc-info").get_by_text("in_force").wait_for(timeout=30_000)
         screenshot(page, "console-documents", publish=True)
 
         page.locator("#doc-select input").click()
@@ -165,7 +170,7 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.get_by_role("tab", name="审计日志 Audit log").click()
         audit = page.locator("#audit-log")
         audit.get_by_text("document.delete").wait_for(timeout=30_000)
-        for action in ("document.upload", "document.retire", "login"):
+        for action in ("document.upload", "document.publish", "document.retire", "login"):
             assert action in audit.inner_text()
         assert EDITOR[0] in audit.inner_text()
 
@@ -188,6 +193,7 @@ def test_staff_drafts_saves_and_exports_a_reply(site):
         page.locator("#question textarea").fill(asked)
         page.locator("#send").click()
         page.locator("#chat").get_by_text("十二年", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#sources details").first.wait_for(timeout=60_000)
         log_in(page, url, *STAFF)
         page.locator("#draft-question textarea").fill("小型企业的示例权年费可以减缴多少？")
         page.locator("#draft-industry textarea").fill("文创")

@@ -2,6 +2,7 @@
 them, hit-test questions, answer knowledge gaps, read the audit log."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -10,6 +11,7 @@ from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services
 
 from .common import require, who_markdown
 from .gaps_view import build_gaps
+from .hardening import issued_here, upload_folder
 from .render import esc, table_html
 
 ROLE = "editor"
@@ -17,13 +19,48 @@ DOC_HEADERS = ["ID", "标题 Title", "类型 Type", "地域 Jurisdiction", "施�
 
 
 def _files(value) -> list[Path]:
+    """The uploaded files of a File component's value: only files the browser sent into this server's upload folder."""
     items = value if isinstance(value, list) else [value] if value else []
-    return [Path(getattr(f, "name", f)) for f in items]
+    paths = [Path(getattr(f, "name", f)) for f in items]
+    folder = upload_folder()
+    if any(not issued_here(str(p), folder) for p in paths):
+        raise gr.Error("只接受通过浏览器上传的文件。Only files uploaded through this page are accepted.")
+    return paths
+
+
+class Uploads:
+    """Uploads in progress, one per browser session, so the person who started one can cancel it."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, session: str) -> threading.Event:
+        """A fresh cancel flag for this session's new upload."""
+        with self._lock:
+            self._running[session] = event = threading.Event()
+            return event
+
+    def cancel(self, session: str) -> bool:
+        """Ask this session's running upload to stop; False when none is running."""
+        with self._lock:
+            event = self._running.get(session)
+        if event is None or event.is_set():
+            return False
+        event.set()
+        return True
+
+    def finish(self, session: str, event: threading.Event) -> None:
+        """Forget a finished upload."""
+        with self._lock:
+            if self._running.get(session) is event:
+                del self._running[session]
 
 
 def build_admin(services: Services) -> gr.Blocks:
     """The Gradio Blocks of the knowledge console."""
     console = services.console
+    uploads = Uploads()
     types, statuses = [""] + list(CONSOLE_CHOICES["doc_type"]), [""] + list(CONSOLE_CHOICES["status"])
     with gr.Blocks(title="ipbot · 知识库控制台 Knowledge console", analytics_enabled=False) as demo:
         with gr.Row():
@@ -48,6 +85,7 @@ def build_admin(services: Services) -> gr.Blocks:
                 with gr.Row():
                     new_version = gr.File(label="新版本文件 New version", file_count="single", type="filepath", elem_id="doc-replace-file")
                     with gr.Column():
+                        publish = gr.Button("发布草稿 Publish draft", variant="primary", elem_id="doc-publish")
                         replace = gr.Button("替换为新版本 Replace with new version", elem_id="doc-replace")
                         retire = gr.Button("标记废止 Retire (mark repealed)", elem_id="doc-retire")
                         confirm = gr.Checkbox(label="确认删除 Confirm delete", elem_id="doc-delete-confirm")
@@ -61,7 +99,11 @@ def build_admin(services: Services) -> gr.Blocks:
                     m_jur = gr.Textbox(label="地域 Jurisdiction", placeholder="national / 省市", elem_id="meta-jurisdiction")
                     m_date = gr.Textbox(label="施行日期 Effective date", placeholder="YYYY-MM-DD", elem_id="meta-effective")
                     m_status = gr.Dropdown(statuses, value="", label="状态 Status", elem_id="meta-status")
-                start = gr.Button("开始索引 Index", variant="primary", elem_id="upload-start")
+                gr.Markdown("上传的文件先作为草稿，在“文档”页发布后才会被公众咨询引用。Uploads start as drafts: publish them on the "
+                            "Documents tab before the public chat cites them.")
+                with gr.Row():
+                    start = gr.Button("开始索引 Index", variant="primary", elem_id="upload-start")
+                    stop = gr.Button("取消 Cancel", elem_id="upload-cancel", scale=0)
                 log = gr.Textbox(label="进度 Progress", lines=8, interactive=False, elem_id="upload-log")
             with gr.Tab("命中测试 Hit test", id="hits"):
                 with gr.Row():
@@ -105,6 +147,8 @@ def build_admin(services: Services) -> gr.Blocks:
             facts = [("ID", d.doc_id), ("标题 Title", d.title), ("文件 File", Path(d.source).name), ("类型 Type", m.get("doc_type")),
                      ("地域 Jurisdiction", m.get("jurisdiction")), ("施行 Effective", m.get("effective_date")), ("状态 Status", m.get("status")),
                      ("版本 Version", d.version), ("入库 Ingested", d.ingested_at)]
+            if m.get("status") == "draft":
+                facts += [("冲突 Conflicts", line) for line in console.conflicts(d.doc_id)]
             info_html = table_html(["项 Field", "值 Value"], [[k, v] for k, v in facts if v not in (None, "")])
             tree = "".join(f'<li style="margin-left:{depth * 1.2}em">{esc(label)}</li>' for depth, label in items)
             rows = [[c.ordinal, c.metadata.get("article_label") or c.metadata.get("breadcrumb", ""), c.text] for c in passages]
@@ -137,18 +181,46 @@ def build_admin(services: Services) -> gr.Blocks:
                 return
             lines = [f"开始索引 {len(paths)} 个文件 indexing {len(paths)} file(s)…"]
             yield "\n".join(lines)
+            session = request.session_hash or ""
+            cancel = uploads.start(session)
+            done = [0]
+
+            def stage(name: str, current: int, total: int) -> None:
+                progress((current, total) if total else None, desc=f"[{done[0] + 1}/{len(paths)}] {name}")
+
             try:
-                outcomes = console.ingest_uploads(paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s}, user.name)
+                outcomes = console.ingest_uploads(paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s}, user.name,
+                                                  cancel=cancel, on_progress=stage)
                 for i, outcome in enumerate(outcomes, 1):
-                    progress((i, len(paths)), desc=f"{i}/{len(paths)}")
+                    done[0] = i
                     lines.append(f"[{i}/{len(paths)}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
+                    if outcome.status != "failed":
+                        lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
                     yield "\n".join(lines)
             except BotError as exc:
                 lines.append(f"❌ {exc}")
                 yield "\n".join(lines)
                 return
-            lines.append("完成 done.")
+            finally:
+                uploads.finish(session, cancel)
+            lines.append("已取消 cancelled." if cancel.is_set() else "完成 done. 新文档为草稿，请在“文档”页核对后发布。New documents are drafts: check and publish them.")
             yield "\n".join(lines)
+
+        def cancel_upload(request: gr.Request):
+            require(services, request, ROLE)
+            if uploads.cancel(request.session_hash or ""):
+                return gr.Info("正在取消… Cancelling…")
+            return gr.Info("没有进行中的上传。No upload is running.")
+
+        def publish_doc(doc_id, request: gr.Request):
+            user = require(services, request, ROLE)
+            if not doc_id:
+                return "请先选择文档。Pick a document first."
+            try:
+                status = console.publish(doc_id, user.name)
+            except BotError as exc:
+                return f"❌ {esc(exc)}"
+            return f"✅ 已发布 {esc(doc_id)}（{esc(status)}），公众咨询可以引用。Published; the public chat may cite it."
 
         def replace_doc(doc_id, value, request: gr.Request):
             user = require(services, request, ROLE)
@@ -186,9 +258,11 @@ def build_admin(services: Services) -> gr.Blocks:
         def hit_test(q, k, everything, request: gr.Request):
             require(services, request, ROLE)
             try:
-                hits = console.hit_test(q or "", int(k), bool(everything))
+                hits = console.hit_test(services.question(q or ""), max(1, min(int(k), 30)), bool(everything))
             except InvalidQuestion:
                 return '<p class="muted">请输入问题。Type a question.</p>'
+            except BotError as exc:
+                return f'<p class="error">{esc(exc)}</p>'
             rows = [[i, f"{h.score:.4f}", h.chunk.metadata.get("title", ""), h.chunk.metadata.get("article_label") or "",
                      h.chunk.metadata.get("status", ""), h.chunk.text[:400]] for i, h in enumerate(hits, 1)]
             return table_html(["#", "分数 Score", "文档 Document", "位置 Where", "状态 Status", "文本 Text"], rows) if rows else \
@@ -211,7 +285,9 @@ def build_admin(services: Services) -> gr.Blocks:
         doc.change(show, doc, [info, outline, chunks])
         files.upload(prefill, files, [m_type, m_jur, m_date, m_status, log])
         start.click(index, [files, m_type, m_jur, m_date, m_status], log).then(listing, filters, list_out).then(audit_log, None, audit)
+        stop.click(cancel_upload, None, None)
         after_change = dict(fn=listing, inputs=filters, outputs=list_out)
+        publish.click(publish_doc, doc, doc_status).then(**after_change).then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
         replace.click(replace_doc, [doc, new_version], doc_status).then(**after_change) \
             .then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
         retire.click(retire_doc, doc, doc_status).then(**after_change).then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)

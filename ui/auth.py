@@ -15,7 +15,7 @@ from .render import esc
 
 COOKIE = "ipbot_session"
 PROTECTED = {"/staff": "staff", "/admin": "editor"}
-PUBLIC_BLOCKED = ("/gradio_api/file", "/gradio_api/upload", "/gradio_api/proxy=")
+LOGOUT_FORM = ('<form method="post" action="/logout" class="ipbot-logout"><button type="submit" id="logout">退出登录 Log out</button></form>')
 
 
 def session_user(services: Services, cookies: dict) -> User | None:
@@ -67,7 +67,7 @@ def forbidden_page(user: User, needed: str) -> HTMLResponse:
     return _page("403 · ipbot", f"""<h1>403 无权访问 Forbidden</h1>
 <p id="forbidden">账号 {esc(user.name)}（角色 {esc(user.role)}）不能打开此页面，需要以下角色之一：{esc(allowed)}。</p>
 <p>Your account ({esc(user.role)}) cannot open this page; it needs one of: {esc(allowed)}.</p>
-<p><a href="{'/staff' if user.can('staff') else '/'}">← 返回 Back</a> · <a href="/logout">退出登录 Log out</a></p>""", 403)
+<p><a href="{'/staff' if user.can('staff') else '/'}">← 返回 Back</a></p>{LOGOUT_FORM}""", 403)
 
 
 def home_of(user: User) -> str:
@@ -77,8 +77,7 @@ def home_of(user: User) -> str:
 
 class RoleGate:
     """ASGI middleware: /staff… needs a staff session, /admin… an editor session, for pages, assets and API calls alike.
-    Anonymous page requests are redirected to /login; anonymous API requests get 401; wrong roles get 403.
-    The public app's file routes are closed (Gradio's file cache is shared by all mounted apps)."""
+    Anonymous page requests are redirected to /login; anonymous API requests get 401; wrong roles get 403."""
 
     def __init__(self, app, services: Services) -> None:
         self.app, self.services = app, services
@@ -88,9 +87,6 @@ class RoleGate:
             return await self.app(scope, receive, send)
         needed = required_role(scope.get("path", ""))
         if needed is None:
-            if scope.get("path", "").startswith(PUBLIC_BLOCKED):
-                refused = Response('{"error": "the public chat neither uploads nor serves files"}', status_code=403, media_type="application/json")
-                return await refused(scope, receive, send)
             return await self.app(scope, receive, send)
         jar = SimpleCookie()
         for name, value in scope.get("headers", []):
@@ -131,6 +127,7 @@ def add_auth_routes(app: FastAPI, services: Services) -> None:
     @app.post("/login")
     def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("")):
         client = request.client.host if request.client else "?"
+        username, password = username[:200], password[:1024]
         if not attempts.allow(client):
             return login_page(_safe_next(next), f"尝试次数过多，请 {attempts.retry_after(client)} 秒后再试。Too many attempts; wait a minute.", 429)
         user = services.accounts.authenticate(username.strip(), password)
@@ -145,7 +142,14 @@ def add_auth_routes(app: FastAPI, services: Services) -> None:
                             secure=settings.secure_cookies, path="/")
         return response
 
-    @app.api_route("/logout", methods=["GET", "POST"])
+    @app.get("/logout", response_class=HTMLResponse)
+    def logout_form(request: Request):
+        user = request_user(services, request)
+        if user is None:
+            return RedirectResponse("/", status_code=303)
+        return _page("退出登录 Log out · ipbot", f"<h1>退出登录 <small>Log out</small></h1><p>{esc(user.name)}（{esc(user.role)}）</p>{LOGOUT_FORM}")
+
+    @app.post("/logout")
     def logout(request: Request):
         token = request.cookies.get(COOKIE)
         user = services.accounts.session_user(token)

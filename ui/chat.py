@@ -3,6 +3,7 @@ feedback, the not-legal-advice notice and the human service channel, and a per-v
 from __future__ import annotations
 
 import html
+import logging
 from itertools import chain
 
 import gradio as gr
@@ -12,6 +13,8 @@ from bot import Answer, BotError, InvalidQuestion, Services
 from .labels import LABELS, LANGUAGES, STARTERS
 from .ratelimit import RateLimiter
 from .render import answer_markdown, esc, sources_html
+
+log = logging.getLogger("ipbot.chat")
 
 
 def client_key(request: gr.Request | None) -> str:
@@ -43,6 +46,12 @@ class ChatHandlers:
         if not text:
             yield history, "", gr.skip(), gr.skip(), t["empty"], gr.skip()
             return
+        limit = self.services.settings.max_question_chars
+        if len(text) > limit:
+            history.append({"role": "user", "content": html.escape(text[:200]) + "…"})
+            history.append({"role": "assistant", "content": f"⚠️ {esc(t['too_long'].format(length=len(text), limit=limit))}"})
+            yield history, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+            return
         history.append({"role": "user", "content": html.escape(text)})
         key = client_key(request)
         if not self.limiter.allow(key):
@@ -57,23 +66,34 @@ class ChatHandlers:
             history.append({"role": "assistant", "content": esc(t["empty"])})
             yield history, "", gr.skip(), gr.skip(), "", gr.skip()
             return
+        except Exception:
+            log.exception("the public chat could not answer %r", text[:200])
+            history.append({"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"})
+            yield history, message, gr.skip(), gr.skip(), "", gr.skip()
+            return
         history.append({"role": "assistant", "content": "…"})
         yield history, "", gr.skip(), None, "", gr.skip()
         shown, final = "", None
-        for item in chain([first], stream):
-            if isinstance(item, Answer):
-                final = item
-            else:
-                shown += item
-                history[-1] = {"role": "assistant", "content": esc(shown)}
-                yield history, "", gr.skip(), None, "", gr.skip()
+        try:
+            for item in chain([first], stream):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    shown += item
+                    history[-1] = {"role": "assistant", "content": esc(shown)}
+                    yield history, "", gr.skip(), None, "", gr.skip()
+        except Exception:
+            log.exception("the public chat's answer to %r broke off", text[:200])
+            history[-1] = {"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"}
+            yield history, message, gr.skip(), None, "", gr.skip()
+            return
         if not shown:
             partial = ""
             for line in final.answer.split("\n")[:-1]:
                 partial += line + "\n"
                 history[-1] = {"role": "assistant", "content": esc(partial)}
                 yield history, "", gr.skip(), None, "", gr.skip()
-        exchange_id = self.services.conversations.record(getattr(request, "session_hash", "") or "", text, final)
+        exchange_id = self.services.conversations.record((getattr(request, "session_hash", "") or "")[:64], text, final)
         history[-1] = {"role": "assistant", "content": answer_markdown(final, language)}
         passages = self.services.passages([c.chunk_id for c in final.citations])
         yield history, "", sources_html(final, passages, language), exchange_id, "", (final, passages)
@@ -85,7 +105,7 @@ class ChatHandlers:
             return t["rate_first"], comment
         try:
             self.services.conversations.rate(int(exchange_id), rating, comment or "")
-        except BotError as exc:
+        except (BotError, ValueError, TypeError) as exc:
             return esc(str(exc)), comment
         return t["thanks"], ""
 
@@ -120,15 +140,26 @@ def build_chat(services: Services, limiter: RateLimiter | None = None) -> gr.Blo
                     for q in questions["zh"]:
                         buttons.append(gr.Button(q, size="sm", elem_classes=["starter"]))
         notice = gr.Markdown(notice_markdown(services, "zh"), elem_id="notice")
-        last, shown = gr.State(None), gr.State(None)
+        last, shown, talk = gr.State(None), gr.State(None), gr.State([])
 
-        outputs = [chat, box, sources, last, rated, shown]
-        send.click(h.respond, [box, chat, lang], outputs)
-        box.submit(h.respond, [box, chat, lang], outputs)
+        def respond(message: str, history: list, language: str, request: gr.Request):
+            for shown_history, *rest in h.respond(message, history, language, request):
+                yield shown_history, shown_history, *rest
+
+        inputs, outputs = [box, talk, lang], [chat, talk, box, sources, last, rated, shown]
+        send.click(respond, inputs, outputs)
+        box.submit(respond, inputs, outputs)
         for b in buttons:
-            b.click(lambda q: q, b, box).then(h.respond, [box, chat, lang], outputs)
-        up.click(lambda e, c, l: h.rate(1, e, c, l), [last, comment, lang], [rated, comment])
-        down.click(lambda e, c, l: h.rate(-1, e, c, l), [last, comment, lang], [rated, comment])
+            b.click(lambda q: q, b, box).then(respond, inputs, outputs)
+
+        def thumbs_up(exchange_id, text, language):
+            return h.rate(1, exchange_id, text, language)
+
+        def thumbs_down(exchange_id, text, language):
+            return h.rate(-1, exchange_id, text, language)
+
+        up.click(thumbs_up, [last, comment, lang], [rated, comment])
+        down.click(thumbs_down, [last, comment, lang], [rated, comment])
 
         def switch(language: str, cited):
             t = LABELS.get(language, LABELS["zh"])

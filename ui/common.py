@@ -9,10 +9,9 @@ import gradio as gr
 
 from bot import Services, User
 
-from .auth import request_user
+from .auth import LOGOUT_FORM, request_user
+from .hardening import upload_folder
 from .render import esc
-
-_EXPORTS = Path(tempfile.mkdtemp(prefix="ipbot-exports-"))
 
 
 def require(services: Services, request: gr.Request | None, role: str) -> User:
@@ -30,12 +29,15 @@ def who_markdown(services: Services, request: gr.Request) -> str:
         return '<div class="ipbot-bar"><a href="/login">登录 Log in</a></div>'
     links = ['<a href="/staff">工作台 Staff desk</a>'] + (['<a href="/admin">知识库控制台 Console</a>'] if user.can("editor") else [])
     return (f'<div class="ipbot-bar" id="who">已登录 Logged in: <b>{esc(user.name)}</b>（{esc(user.role)}） · {" · ".join(links)} · '
-            f'<a href="/logout" id="logout">退出 Log out</a></div>')
+            f'{LOGOUT_FORM}</div>')
 
 
 def export_file(data: bytes, stem: str, suffix: str) -> str:
-    """Write bytes to a fresh temporary file for download; returns its path."""
-    folder = Path(tempfile.mkdtemp(dir=_EXPORTS))
+    """Write bytes to a fresh file for download in this server's upload folder (removed when the server stops);
+    returns its path."""
+    exports = upload_folder() / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=exports))
     path = folder / f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
     path.write_bytes(data)
     return str(path)

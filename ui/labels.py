@@ -13,10 +13,12 @@ LABELS = {
         "thanks": "谢谢您的反馈！", "rate_first": "请先提问，再评价回答。",
         "rate_limited": "您提问太频繁了：每分钟最多 {limit} 个问题，请 {wait} 秒后再试。",
         "empty": "请输入一个关于专利、商标、版权等知识产权的问题。",
+        "too_long": "问题太长了（{length} 字），请精简到 {limit} 字以内再问。",
+        "unavailable": "抱歉，服务暂时出现问题，请稍后再试。",
         "notice": "<strong>提示：</strong>以上内容为一般性信息，不构成法律意见；具体事项请咨询专业人士或主管部门。",
         "human": "<strong>人工服务：</strong>{channel}", "staff_link": "工作人员入口",
         "where": "位置", "document": "文件", "page": "页码", "effective": "施行日期", "status": "状态",
-        "statuses": {"in_force": "现行有效", "amended": "已修改", "repealed": "已废止"},
+        "statuses": {"in_force": "现行有效", "amended": "已修改", "repealed": "已废止", "draft": "草稿（未发布）"},
     },
     "en": {
         "title": "## ipbot · IP public service assistant for small businesses\nFiling · Protection · Commercialization — every answer cites its sources; click [1] etc. to read them.",
@@ -27,10 +29,12 @@ LABELS = {
         "thanks": "Thank you for your feedback!", "rate_first": "Ask a question first, then rate the answer.",
         "rate_limited": "Too many questions: at most {limit} per minute. Please try again in {wait} seconds.",
         "empty": "Please type a question about patents, trademarks, copyright or other IP matters.",
+        "too_long": "Your question is too long ({length} characters); please shorten it to at most {limit}.",
+        "unavailable": "Sorry, the service ran into a problem. Please try again in a moment.",
         "notice": "<strong>Note:</strong> this is general information, not legal advice; for your specific case consult a professional or the competent authority.",
         "human": "<strong>Talk to a person:</strong> {channel}", "staff_link": "Staff login",
         "where": "Where", "document": "Document", "page": "Page", "effective": "Effective", "status": "Status",
-        "statuses": {"in_force": "in force", "amended": "amended", "repealed": "repealed"},
+        "statuses": {"in_force": "in force", "amended": "amended", "repealed": "repealed", "draft": "draft (not published)"},
     },
 }
 

@@ -72,6 +72,8 @@ CSS = """
 .ipbot-table th, .ipbot-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; vertical-align: top; white-space: pre-wrap; }
 .muted { color: var(--body-text-color-subdued); }
 .ipbot-bar { text-align: right; font-size: 0.9em; line-height: 1.8; }
+.ipbot-logout { display: inline; margin: 0; }
+.ipbot-logout button { background: none; border: 0; padding: 0; color: var(--link-text-color); text-decoration: underline; cursor: pointer; font: inherit; }
 footer { display: none !important; }
 #thumbs-up::before, #thumbs-down::before { content: ""; display: inline-block; width: 1.1em; height: 1.1em; margin-right: 0.3em;
   background: no-repeat center/contain url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'%3E%3Cpath fill='%234b5563' d='M2 10h4v11H2zM8 10l4-8c1.5 0 2.6 1.1 2.6 2.5L14 9h6c1.1 0 2 .9 2 2l-2 8c-.3 1.2-1.2 2-2.4 2H8z'/%3E%3C/svg%3E"); }

@@ -2,6 +2,9 @@
 /admin, the login pages, and the role gate in front of them."""
 from __future__ import annotations
 
+import shutil
+from contextlib import asynccontextmanager
+
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse
@@ -11,13 +14,22 @@ from bot import Services
 from .admin import build_admin
 from .auth import RoleGate, add_auth_routes, request_user
 from .chat import build_chat
+from .hardening import Hardening, private_upload_folder
 from .render import CSS, HEAD
 from .staff import build_staff
 
 
 def build_server(services: Services) -> FastAPI:
-    """The FastAPI app serving all three rooms; run it with uvicorn."""
-    app = FastAPI(title="ipbot", docs_url=None, redoc_url=None, openapi_url=None)
+    """The FastAPI app serving all three rooms; run it with uvicorn. Gradio's uploads and downloads live in a folder of
+    this server's own under the data dir, removed when the server stops."""
+    upload_dir = private_upload_folder(services.settings.data_dir)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        shutil.rmtree(upload_dir, ignore_errors=True)
+
+    app = FastAPI(title="ipbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     add_auth_routes(app, services)
 
     @app.get("/healthz", response_class=PlainTextResponse)
@@ -38,13 +50,24 @@ def build_server(services: Services) -> FastAPI:
             return user.name if user is not None and user.can(role) else None
         return dependency
 
-    common = dict(css=CSS, head=HEAD, ssr_mode=False, footer_links=[], show_error=True)
+    common = dict(css=CSS, head=HEAD, ssr_mode=False, footer_links=[])
     upload_limit = f"{int(services.settings.max_file_mb)}mb"
+    handlers: dict[str, set[int]] = {}
     for path, blocks, role in (("/staff", build_staff(services), "staff"), ("/admin", build_admin(services), "editor")):
         blocks.queue(default_concurrency_limit=4)
-        gr.mount_gradio_app(app, blocks, path=path, auth_dependency=allowed(role), max_file_size=upload_limit, **common)
+        gr.mount_gradio_app(app, blocks, path=path, auth_dependency=allowed(role), max_file_size=upload_limit, show_error=True, **common)
+        handlers[path] = _seal(blocks)
     chat = build_chat(services)
     chat.queue(default_concurrency_limit=8)
-    gr.mount_gradio_app(app, chat, path="/", max_file_size="1mb", **common)
+    gr.mount_gradio_app(app, chat, path="/", max_file_size="1mb", show_error=False, **common)
+    handlers[""] = _seal(chat)
+    app.add_middleware(Hardening, handlers=handlers, allowed_origins=services.settings.allowed_origins)
     app.add_middleware(RoleGate, services=services)
     return app
+
+
+def _seal(blocks: gr.Blocks) -> set[int]:
+    """Make Gradio check every file reference a request carries (its checks run only for Blocks it thinks were
+    launched; mounted ones never are), keeping files to its upload folder; returns the Blocks' handler ids."""
+    blocks.has_launched = True
+    return set(blocks.fns)
