@@ -45,8 +45,8 @@ def browser_page():
 
 
 @contextmanager
-def served_app(data_dir: Path, env: dict | None = None):
-    """``ipbot serve`` on a free loopback port; yields its base URL."""
+def serving(data_dir: Path, env: dict | None = None):
+    """``ipbot serve`` on a free loopback port; yields (base URL, process) and stops it gracefully afterwards."""
     port = free_port()
     exe = Path(sys.executable).with_name("ipbot")
     log = open(data_dir.parent / f"serve-{port}.log", "w")
@@ -54,14 +54,22 @@ def served_app(data_dir: Path, env: dict | None = None):
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     try:
         wait_for_port(port, 120, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
         log.close()
+
+
+@contextmanager
+def served_app(data_dir: Path, env: dict | None = None):
+    """``ipbot serve`` on a free loopback port; yields its base URL."""
+    with serving(data_dir, env) as (url, _):
+        yield url
 
 
 def screenshot(page, name: str, publish: bool = False) -> Path:

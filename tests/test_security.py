@@ -7,10 +7,7 @@ import io
 import os
 import random
 import re
-import signal
 import stat
-import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -21,7 +18,8 @@ import httpx
 import pytest
 
 from bot import Accounts, open_app_db
-from conftest import FAKE_LAW, GUIDE, free_port, run_cli, wait_for_port
+from browser import serving
+from conftest import FAKE_LAW, GUIDE, run_cli
 from gradio_http import call, events, handler_index, join
 
 pytestmark = pytest.mark.slow
@@ -48,27 +46,6 @@ REGULATION = """# 绿色水车示例条例{n}
 
 第三条 绿色水车{n}号登记后保护{years}年。
 """
-
-
-@contextmanager
-def serving(data: Path, env: dict | None = None):
-    """``ipbot serve`` on a free port; yields (base URL, process)."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("ipbot")
-    log = open(data.parent / f"serve-{port}.log", "w")
-    proc = subprocess.Popen([str(exe), "serve", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    try:
-        wait_for_port(port, 120, proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
