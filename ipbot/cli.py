@@ -179,31 +179,37 @@ def search(
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question to answer.")] = None,
     as_json: Json = False,
-    questions: Annotated[Optional[Path], typer.Option(help="JSONL file of {id, query} lines, answered in one process.")] = None,
+    questions: Annotated[Optional[Path], typer.Option(help="JSONL file of {id, query[, history]} lines, answered in one process; "
+                                                            "history lists the earlier questions of the conversation (strings, or {question, answer} objects).")] = None,
+    history: Annotated[Optional[list[str]], typer.Option("--history", help="An earlier question of the conversation (repeat in order); "
+                                                                           "QUESTION is answered as its follow-up.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Print the answer as the LLM writes it (checked sentence by sentence).")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Answer a question with cited sources (or every line of --questions); uses the LLM when one is configured."""
+    """Answer a question with cited sources (or every line of --questions), in the context of the earlier questions of
+    the conversation; uses the LLM when one is configured."""
     from bot import BotError, InvalidQuestion
 
     if (question is None) == (questions is None):
         fail("give a QUESTION or --questions FILE.jsonl (one of them)")
     if stream and (as_json or questions):
         fail("--stream prints text for one QUESTION; it cannot be combined with --json or --questions")
+    if history and questions:
+        fail("--history goes with one QUESTION; in --questions FILE.jsonl give each line its own \"history\"")
     try:
         assistant = open_assistant(settings_for(data_dir))
     except BotError as exc:
         fail(str(exc))
     if stream:
         try:
-            _print_stream(assistant.ask_stream(question))
+            _print_stream(assistant.ask_stream(question, history=list(history or [])))
         except InvalidQuestion as exc:
             fail(str(exc))
         return
-    items = _read_jsonl(questions, "query") if questions else [{"id": None, "query": question}]
+    items = _read_jsonl(questions, "query") if questions else [{"id": None, "query": question, "history": list(history or [])}]
     for item in items:
         try:
-            answer = assistant.ask(item["query"])
+            answer = assistant.ask(item["query"], history=earlier_questions(item.get("history")))
         except InvalidQuestion as exc:
             if not questions:
                 fail(str(exc))
@@ -218,6 +224,54 @@ def ask(
                 out.print(answer.fallback, style="yellow")
             out.print(answer.answer, markup=False)
             out.print(f"\n{answer.notice}", style="dim")
+
+
+def earlier_questions(history) -> list[str]:
+    """The earlier questions of a conversation given as strings or as {question|query, answer} objects; InvalidQuestion
+    names a malformed item."""
+    from bot import InvalidQuestion
+
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise InvalidQuestion(f"history must be a list of earlier questions, not {type(history).__name__}")
+    out_: list[str] = []
+    for turn in history:
+        text = turn.get("question") or turn.get("query") if isinstance(turn, dict) else turn
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidQuestion(f"each history item is a question or a {{question, answer}} object, not {turn!r}")
+        out_.append(text.strip())
+    return out_
+
+
+@app.command()
+def chat(data_dir: DataDir = None) -> None:
+    """An interactive conversation: each question is answered in the context of the earlier ones (/new starts over,
+    an empty line or /quit ends)."""
+    from bot import InvalidQuestion
+
+    assistant = open_assistant(settings_for(data_dir))
+    earlier: list[str] = []
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("问 > " if interactive else "")
+        except EOFError:
+            break
+        question = line.strip()
+        if question in ("", "/quit", "/exit"):
+            break
+        if question == "/new":
+            earlier = []
+            console.print("new conversation", highlight=False)
+            continue
+        try:
+            _print_stream(assistant.ask_stream(question, history=earlier[-4:]))
+        except InvalidQuestion as exc:
+            console.print(f"{exc}", highlight=False)
+            continue
+        earlier.append(question)
+        out.print()
 
 
 def _print_stream(items) -> None:

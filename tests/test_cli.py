@@ -117,3 +117,33 @@ def test_kb_link_adds_a_checked_link_that_later_searches_use(built):
     res = run_cli("search", "公司资金紧张，风车这块的钱能不能少付一些？", "--json", "--data-dir", str(built))
     hits = [json.loads(x) for x in res.stdout.splitlines()]
     assert res.returncode == 0 and any("减缴" in h.get("text", "") and h.get("link") == 1.0 for h in hits), hits
+
+
+def test_ask_and_chat_carry_the_conversation(built, tmp_path):
+    followed = run_cli("ask", "那年费呢？", "--history", "示例权的期限是多久？", "--json", "--data-dir", str(built))
+    assert followed.returncode == 0, followed.stderr
+    assert "三百元" in json.loads(followed.stdout)["answer"]
+
+    qfile = tmp_path / "conversation.jsonl"
+    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"id": "a", "query": "那年费呢？", "history": ["示例权的期限是多久？"]},
+        {"id": "b", "query": "那年费呢？", "history": [{"question": "示例权的期限是多久？", "answer": "十二年。"}]},
+        {"id": "c", "query": "那年费呢？", "history": [3]},
+    ]), encoding="utf-8")
+    res = run_cli("ask", "--questions", str(qfile), "--data-dir", str(built))
+    rows = {r["id"]: r for r in map(json.loads, res.stdout.splitlines())}
+    assert "三百元" in rows["a"]["answer"] and "三百元" in rows["b"]["answer"]
+    assert "history item" in rows["c"]["error"]
+    assert run_cli("ask", "x", "--questions", str(qfile), "--data-dir", str(built)).returncode != 0
+
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("ipbot")
+    talk = subprocess.run([str(exe), "chat", "--data-dir", str(built)], input="示例权的期限是多久？\n那年费呢？\n/new\n那年费呢？\n",
+                          capture_output=True, text=True, timeout=300)
+    assert talk.returncode == 0, talk.stderr
+    first, rest = talk.stdout.split("三百元", 1) if "三百元" in talk.stdout else (talk.stdout, "")
+    assert "十二年" in first and rest, talk.stdout
+    assert "new conversation" in talk.stderr

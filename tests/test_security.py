@@ -195,6 +195,15 @@ def test_the_server_bounds_what_it_stores(site):
         status = [m for m in events(c, "/staff", session) if m.get("msg") == "process_completed"][-1]["output"]["data"][1]
         assert "50000" in status and "20000" in status
     assert db.one("SELECT COUNT(*) AS n FROM drafts WHERE LENGTH(body) > 20000")["n"] == 0
+    with client(url) as c:
+        ask(c, "怎么办理出国旅游的护照和签证？")
+    with client(url, STAFF) as c:
+        session = "gap-" + os.urandom(4).hex()
+        loaded = call(c, "/staff", "load", [], session_hash=session)["output"]["data"]
+        group = next(value for label, value in loaded[1]["choices"] if "护照" in label)
+        status = call(c, "/staff", "resolve", [group, "怎么办理护照？", "答" * 30_000], session_hash=session)["output"]["data"][0]
+        assert "30000" in status and "20000" in status, status
+    assert db.one("SELECT COUNT(*) AS n FROM gap_groups WHERE LENGTH(answer) > 20000")["n"] == 0
 
 
 def test_the_conversations_csv_never_carries_a_formula(site):
