@@ -14,6 +14,7 @@ from typing import Iterator
 
 from ingest import SUPPORTED, FileOutcome, IngestError, IngestOptions, ingest_file, load
 from ingest.docmeta import DOC_TYPES, STATUSES, extract_metadata, read_sidecar, validate_overrides
+from ingest.limits import Budget, watching
 from knowledge import ChunkRecord, KnowledgeError, ScoredChunk
 
 from .audit import AuditLog
@@ -22,6 +23,7 @@ from .retrieval import SearchFilters
 
 METADATA_FIELDS = ("doc_type", "jurisdiction", "effective_date", "status")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PREVIEW_SECONDS = 60.0
 
 
 class ConsoleError(BotError):
@@ -116,10 +118,13 @@ class KnowledgeConsole:
         return out
 
     def preview_metadata(self, path: Path) -> dict:
-        """Title and the metadata ingest would extract from a file (its own text, then a sidecar); errors give {'error': reason}."""
+        """Title and the metadata ingest would extract from a file (its own text, then a sidecar), read within a minute at
+        most; errors give {'error': reason}."""
         path = Path(path)
+        budget = Budget(min(self.options.max_seconds or PREVIEW_SECONDS, PREVIEW_SECONDS))
         try:
-            parsed = load(path, ocr=False, max_pages=self.options.max_pages)
+            with watching(budget.check):
+                parsed = load(path, ocr=False, max_pages=self.options.max_pages, progress=budget)
             meta = {**extract_metadata(parsed), **read_sidecar(path)}
         except IngestError as exc:
             return {"error": str(exc)}

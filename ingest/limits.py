@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator
 
+from knowledge.base import Progress
+
 from .errors import Cancelled, TimeLimitExceeded
 
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: a human stage name ("reading", "OCR page", "chunking",
-"embedding passages", …) and how many of its ``total`` units are done; it may raise to stop the file."""
+__all__ = ["Budget", "Progress", "poll", "watching"]
 
 _CHECK: ContextVar[Callable[[], None] | None] = ContextVar("ipbot_ingest_check", default=None)
 

@@ -23,7 +23,8 @@ QUERY_CACHE = 256
 EMBED_BATCH = 64
 
 Progress = Callable[[str, int, int], None]
-"""Called as ``progress(stage, done, total)`` between embedding batches; it may raise to abort the write."""
+"""``progress(stage, done, total)``: a human stage name ("reading", "OCR page", "chunking", "embedding passages", …)
+and how many of its ``total`` units are done; it may raise to stop the work (nothing is written then)."""
 
 
 class KnowledgeBase:
