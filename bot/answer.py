@@ -32,7 +32,8 @@ class Answer:
     ``mode`` is 'llm' or 'extractive'; ``fallback`` is a one-line notice when an LLM was configured
     but its answer could not be used (the extractive answer is shown instead); ``prompt`` names the
     prompt template and version that produced the answer; ``dropped`` counts generated sentences
-    removed by the citation check.
+    removed by the citation check; ``declined`` when the model said the passages do not answer a question that
+    retrieval found covered (the extractive answer is shown, and the question is listed as a knowledge gap).
     """
 
     answer: str
@@ -45,6 +46,7 @@ class Answer:
     prompt: str = ""
     fallback: str = ""
     dropped: int = 0
+    declined: bool = False
 
     def to_dict(self) -> dict:
         """The ``ipbot ask --json`` shape."""
@@ -58,6 +60,7 @@ class Answer:
             "fallback": self.fallback,
             "prompt": self.prompt,
             "dropped_sentences": self.dropped,
+            "model_declined": self.declined,
         }
 
 

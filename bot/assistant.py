@@ -17,7 +17,8 @@ from .extractive import compose_extractive, steps_section
 from .generate import check_budget, generate
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
-from .query import language_of, normalize_question, rewrite_followup
+from .followup import rewrite_followup, subject_of
+from .query import language_of, normalize_question
 from .relevance import coverage
 from .ranking import make_ranker
 from .rerank import rerank
@@ -30,6 +31,8 @@ log = logging.getLogger("ipbot.assistant")
 
 
 CONFLICT_NEIGHBOURS = 5
+DECLINED = {"zh": "大模型认为资料不足以回答，但检索到的资料与问题相关，以下为知识库原文摘录。",
+            "en": "The language model declined to answer, but the passages found match the question; below they are quoted."}
 
 
 @dataclass
@@ -121,7 +124,9 @@ class Assistant:
                 history="\n".join(history[-4:]), question=q)).strip()
         except LLMError:
             return heuristic
-        return normalize_question(rewritten) if 0 < len(rewritten) <= 4 * len(heuristic) + 40 else heuristic
+        subject = subject_of(heuristic)
+        kept = 0 < len(rewritten) <= 4 * len(heuristic) + 40 and (subject is None or subject.lower() in rewritten.lower())
+        return normalize_question(rewritten) if kept else heuristic
 
     def retrieve(self, question: str, filters: SearchFilters | None, k: int | None = None) -> list[ScoredChunk]:
         """The passages an answer is built from: fused retrieval, reordered by the LLM when llm_rerank is on."""
@@ -176,10 +181,11 @@ class Assistant:
         try:
             for item in generate(self.llm, question, language, hits, prompt=prompt,
                                  min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains):
-                if item is None:
-                    declined = abstention(language, self.human_channel(language), cover.support, mode="llm")
-                    declined.prompt = prompt.ref
-                    yield declined
+                if item is None:  # retrieval says the passages cover the question: quote them rather than abstain
+                    log.info("the model declined a covered question; answered extractively")
+                    answer = self._extractive(question, hits, language, cover, DECLINED[language])
+                    answer.declined, answer.prompt = True, prompt.ref
+                    yield answer
                 elif isinstance(item, Answer):
                     item.support = cover.support
                     yield item
@@ -198,4 +204,5 @@ class Assistant:
     def _extractive(self, question: str, hits: list[ScoredChunk], language: str, cover, fallback: str = "") -> Answer:
         return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
                                   cover=cover, max_sentences=self.settings.answer_sentences, steps_for=self._steps_for,
+                                  min_overlap=self.settings.citation_min_overlap,
                                   fallback=fallback, embed=self.kb.embed_queries, sentence_vectors=self.kb.sentence_vectors)

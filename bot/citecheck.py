@@ -5,6 +5,8 @@ A sentence is kept only when it cites at least one existing source, every figure
 cited sources, and enough of its key terms appear there too. Markers that point to no
 source are removed; the surviving citations are renumbered 1..n in order of first use.
 Works on a stream: ``feed`` returns checked text as soon as a sentence is complete.
+Markers small models write in other forms ([1][2], [来源1], [Source 1], [^1], 【来源1】, "[1]、[2]", and (1) at the end
+of a sentence) are read as [n], and markdown emphasis and headings are removed before the check.
 """
 from __future__ import annotations
 
@@ -21,8 +23,51 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _TERMINATORS = "。！？!?；;"
 _TRAILING = re.compile(r"^(?P<core>.*?)(?P<punct>[。！？!?；;.:：,，、]*)(?P<space>\s*)$", re.S)
-_OPEN_MARKER = re.compile(r"\[[\d\s,，、]*|【[\d\s]*")
+_OPEN_MARKER = re.compile(r"(?:[、,，][ \t]*)?(?:[\[【][^\]】\n]{0,16}|(?:[(（][ \t]*\d{0,3}[ \t]*[)）]?)+)")
+_NAME = r"(?:来源|资料|出处|source|src|ref)?[ \t]*[:：]?"
+_NUMBERS = rf"\d{{1,3}}(?:[ \t]*[,，、][ \t]*{_NAME}[ \t]*\d{{1,3}})*"
+_VARIANT = re.compile(rf"\[[ \t]*\^?[ \t]*{_NAME}[ \t]*(?P<a>{_NUMBERS})[ \t]*\]|【[ \t]*{_NAME}[ \t]*(?P<b>{_NUMBERS})[ \t]*】", re.I)
+_JOINED = re.compile(r"(\[\d{1,3}\])[ \t]*[、,，][ \t]*(?=\[\d{1,3}\])")
+_PAREN_RUN = re.compile(r"(?:[(（][ \t]*\d{1,3}[ \t]*[)）])+")
+_BEFORE_PUNCT = re.compile(r"[ \t]*(?:\[\d{1,3}\][ \t]*)*[。！？!?；;.]")
+_AFTER_END = re.compile(r"[ \t]*(?:\n|\[\d{1,3}\])")
+_SENTENCE_ENDS = "。！？!?."
+_EMPHASIS = re.compile(r"\*+")
+_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]*(?=[^\s#])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-•+][ \t]+|\d{1,2}[.、)）](?!\d)[ \t]*)")
 _ABBREVIATION = re.compile(r"(?:^|\W)(?:art|arts|no|nos|para|paras|e\.g|i\.e|etc|cf|vs|p|pp|\d)$", re.I)
+
+
+def _canonical(m: re.Match) -> str:
+    return "".join(f"[{n}]" for n in re.findall(r"\d{1,3}", m.group("a") or m.group("b")))
+
+
+def _paren_markers(text: str, final: bool) -> str:
+    """(1) / （1） as [1] where it ends a sentence: before the sentence's punctuation, or right after it at a line's or the text's end."""
+    out, last = [], 0
+    for m in _PAREN_RUN.finditer(text):
+        after = text[m.end():]
+        if not final and not after.strip(" \t"):
+            continue
+        ends = _BEFORE_PUNCT.match(after) or (final and not after.strip())
+        follows = text[: m.start()].rstrip(" \t")[-1:] in tuple(_SENTENCE_ENDS) and (_AFTER_END.match(after) or not after.strip())
+        if ends or follows:
+            out += [text[last: m.start()], "".join(f"[{n}]" for n in re.findall(r"\d{1,3}", m.group()))]
+            last = m.end()
+    return "".join(out) + text[last:]
+
+
+def normalize_markers(text: str, final: bool = True) -> str:
+    """Text with every accepted marker form written [n] ([1, 2] as [1][2]) and markdown emphasis and heading marks removed.
+    With ``final=False`` (a stream's unfinished text) a (1) whose end of sentence is not known yet is left as it is."""
+    text = _HEADING.sub("", _EMPHASIS.sub("", text))
+    text = _VARIANT.sub(_canonical, text)
+    return _JOINED.sub(r"\1", _paren_markers(text, final))
+
+
+def plain_sentence(sentence: str) -> str:
+    """A sentence without its markers and without a leading list mark ("- ", "1. ", "2、")."""
+    return _LIST_ITEM.sub("", strip_markers(sentence)).strip()
 
 
 def markers_in(sentence: str) -> list[int]:
@@ -55,7 +100,7 @@ def _sentence_end(buffer: str, i: int, final: bool) -> int | None:
             j = m.end()
         elif buffer[j] in " \t":
             j += 1
-        elif buffer[j] in "[【" and not final and _OPEN_MARKER.fullmatch(buffer[j:]):
+        elif buffer[j] in "[【(（、,，" and not final and _OPEN_MARKER.fullmatch(buffer[j:]):
             return -1
         else:
             break
@@ -145,7 +190,7 @@ def _merge(sources: list[Source]) -> Figures:
 
 def check_sentence(sentence: str, sources: list[Source], min_overlap: float) -> Verdict:
     """Whether the sources a sentence cites support it (figures present, key terms shared)."""
-    body = strip_markers(sentence).strip()
+    body = plain_sentence(sentence)
     cited = [n for n in markers_in(sentence) if 1 <= n <= len(sources)]
     if not body or not re.search(r"[\w\u3400-\u9fff]", body):
         return Verdict(body, [], False, "empty")
@@ -225,13 +270,13 @@ class CitationChecker:
     def feed(self, delta: str) -> str:
         """Add generated text; returns the checked text of the sentences it completed."""
         self.raw += delta
-        self._buffer += delta
+        self._buffer = normalize_markers(self._buffer + delta, final=False)
         pieces, self._buffer = cut_sentences(self._buffer)
         return self._take(pieces)
 
     def finish(self) -> str:
         """Check whatever is left; returns its checked text."""
-        pieces, self._buffer = cut_sentences(self._buffer, final=True)
+        pieces, self._buffer = cut_sentences(normalize_markers(self._buffer), final=True)
         return self._take(pieces)
 
     def check_all(self, text: str) -> str:

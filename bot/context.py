@@ -1,10 +1,14 @@
-"""Numbered sources for the LLM: each framed as quoted data with its breadcrumb, all fitted into a token budget."""
+"""Numbered sources for the LLM: each framed as quoted data with its breadcrumb, all fitted into a token budget.
+
+When the best sources do not all fit whole (a 4k-token model), the first ``MIN_SOURCES`` share the budget and a source
+longer than its share keeps its header, its article label and the sentences closest to the question.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from knowledge import ScoredChunk, count_tokens
+from knowledge import ScoredChunk, count_tokens, split_sentences, tokenize
 
 _TAG = re.compile(r"<\s*(/?)\s*source\b", re.I)
 _FIELDS = {
@@ -12,6 +16,9 @@ _FIELDS = {
     "en": {"from": "From", "page": "Page", "effective": "In force from", "status": "Status"},
 }
 MIN_SOURCE_TOKENS = 80
+MIN_SOURCES = 4
+SEPARATOR_TOKENS = 2
+_LABEL = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十]+)?")
 
 
 @dataclass
@@ -75,20 +82,71 @@ def _shorten(n: int, hit: ScoredChunk, language: str, budget: int) -> str | None
     return None
 
 
-def build_context(hits: list[ScoredChunk], budget_tokens: int, language: str) -> Context:
-    """The best hits that fit in ``budget_tokens``; the last one is cut short rather than left out when enough room is left."""
+def _excerpt(label: str, sentences: tuple[str, ...], chosen: list[int], language: str) -> str:
+    """The chosen sentences in passage order after the article label, with "……" where sentences are left out."""
+    gap, join = ("……", "") if language == "zh" else (" … ", " ")
+    pieces = [gap.strip()] if chosen and chosen[0] > 0 else []
+    for k, i in enumerate(chosen):
+        if k:
+            pieces.append(gap if i > chosen[k - 1] + 1 else join)
+        pieces.append(sentences[i])
+    if chosen and chosen[-1] < len(sentences) - 1:
+        pieces.append(gap.strip())
+    return (label + " " if label else "") + "".join(pieces)
+
+
+def trim_source(n: int, hit: ScoredChunk, language: str, budget: int, question: str = "") -> str | None:
+    """Source block n cut to fit ``budget`` tokens: header, article label and the sentences sharing most terms with
+    ``question`` (ties: earlier first), in passage order; a cut prefix when not even one sentence fits; None when nothing does."""
+    body = _body(hit)
+    sentences = split_sentences(body)
+    label = m.group() if (m := _LABEL.match(body)) else ""
+    wanted = set(tokenize(question))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(tokenize(sentences[i]))), i))
+    chosen: list[int] = []
+    for i in ranked:
+        trial = sorted(chosen + [i])
+        if count_tokens(source_block(n, hit, language, _excerpt(label, sentences, trial, language))) <= budget:
+            chosen = trial
+    if chosen:
+        return source_block(n, hit, language, _excerpt(label, sentences, chosen, language))
+    return _shorten(n, hit, language, budget) if budget >= MIN_SOURCE_TOKENS else None
+
+
+def _share(sizes: list[int], budget: int) -> int:
+    """The largest per-source allowance c with sum(min(size, c)) <= budget (water filling)."""
+    remaining, left = budget, len(sizes)
+    for size in sorted(sizes):
+        if size * left > remaining:
+            return remaining // left
+        remaining -= size
+        left -= 1
+    return max(sizes, default=0)
+
+
+def _add(ctx: Context, hit: ScoredChunk, block: str) -> None:
+    ctx.hits.append(hit)
+    ctx.blocks.append(block)
+    ctx.tokens += count_tokens(block) + SEPARATOR_TOKENS
+
+
+def build_context(hits: list[ScoredChunk], budget_tokens: int, language: str, question: str = "") -> Context:
+    """The best hits that fit in ``budget_tokens``. When they do not all fit whole, the first MIN_SOURCES (fewer when each
+    could not get MIN_SOURCE_TOKENS) share the budget, each longer than its share trimmed to the sentences closest to
+    ``question``; the hits after them follow whole, or trimmed while MIN_SOURCE_TOKENS are left."""
     ctx = Context()
-    for hit in hits:
-        n = len(ctx.hits) + 1
-        block = source_block(n, hit, language)
-        size = count_tokens(block)
-        if ctx.tokens + size > budget_tokens:
-            room = budget_tokens - ctx.tokens
-            block = _shorten(n, hit, language, room) if room >= MIN_SOURCE_TOKENS else None
-            if block is None:
-                break
-            size = count_tokens(block)
-        ctx.hits.append(hit)
-        ctx.blocks.append(block)
-        ctx.tokens += size + 2
+    sizes = [count_tokens(source_block(i, h, language)) + SEPARATOR_TOKENS for i, h in enumerate(hits, 1)]
+    first = min(len(hits), MIN_SOURCES)
+    while first > 1 and budget_tokens // first < MIN_SOURCE_TOKENS + SEPARATOR_TOKENS:
+        first -= 1
+    share = _share(sizes[:first], budget_tokens)
+    for i, hit in enumerate(hits):
+        n, room = i + 1, budget_tokens - ctx.tokens
+        allowance = min(share, room) if i < first else room
+        block = source_block(n, hit, language) if sizes[i] <= allowance else None
+        if block is None and allowance - SEPARATOR_TOKENS >= (1 if i < first else MIN_SOURCE_TOKENS):
+            block = trim_source(n, hit, language, allowance - SEPARATOR_TOKENS, question)
+        if block is None:
+            break
+        _add(ctx, hit, block)
     return ctx

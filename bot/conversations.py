@@ -66,7 +66,7 @@ class Conversations:
             cur = db.execute("INSERT INTO exchanges(session, question, answer, citations, abstained, support, mode, language, created_at) "
                              "VALUES (?,?,?,?,?,?,?,?,?)",
                              (session or "", question, answer.answer, json.dumps(cites, ensure_ascii=False), int(answer.abstained),
-                              float(answer.support), answer.mode, answer.language, utc_now()))
+                              float(answer.support), "llm-declined" if answer.declined else answer.mode, answer.language, utc_now()))
             return cur.lastrowid
 
     def rate(self, exchange_id: int, rating: int, comment: str = "") -> None:

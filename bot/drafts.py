@@ -12,6 +12,7 @@ from .errors import BotError, bounded
 from .generate import generate
 from .llm import LLMError
 from .query import language_of, normalize_question
+from .retrieval import in_force_today
 
 FACT_KEYS = ("industry", "region", "stage")
 TO_COMPLETE = {"zh": "【待工作人员补充】", "en": "[to be completed by staff]"}
@@ -91,7 +92,9 @@ def _split_answer(answer: Answer) -> tuple[list[str], list[str]]:
             in_steps = True
             continue
         text = _LIST_MARK.sub("", line)
-        (steps if in_steps and not _BASIS_LINE.match(line) else points).append(text)
+        if _BASIS_LINE.match(line) and not in_steps:
+            continue
+        (steps if in_steps else points).append(text)
     return points, steps
 
 
@@ -135,15 +138,18 @@ def llm_draft(assistant, question: str, facts: dict, filters=None) -> Draft | No
     return Draft(question, final.answer, [asdict(c) for c in final.citations], facts, language)
 
 
-def compose_draft(assistant, question: str, facts: dict | None = None, filters=None) -> Draft:
-    """A draft reply to a client's question: written by the LLM from the staff prompt when one is configured,
-    else (or when that fails) the formal template filled from the assistant's cited answer."""
+def compose_draft(assistant, question: str, facts: dict | None = None, filters=None, history: list[str] | None = None) -> Draft:
+    """A draft reply to a client's question (a follow-up of ``history``, the client's earlier questions, is read in
+    their context): written by the LLM from the staff prompt when one is configured, else (or when that fails) the
+    formal template around the assistant's answer-first cited answer."""
     q = normalize_question(question)
+    asked = assistant.standalone_question(q, history) if history else q
     facts = {k: (v or "").strip() for k, v in (facts or {}).items() if k in FACT_KEYS and (v or "").strip()}
-    drafted = llm_draft(assistant, q, facts, filters)
+    drafted = llm_draft(assistant, asked, facts, filters)
     if drafted is not None:
+        drafted.question = q
         return drafted
-    answer = assistant.ask(q, filters)
+    answer = assistant.answer(asked, assistant.retrieve(asked, filters or in_force_today()))
     language = language_of(q)
     return draft_from_answer(q, answer, facts, assistant.human_channel(language), assistant.settings.service_center_name)
 

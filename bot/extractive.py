@@ -11,13 +11,20 @@ from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_te
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
+from .answerfirst import core, echoes, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
+from .answertype import asked_kind, states_kind
+from .citecheck import Source, overlap
 from .conflicts import authority_first, figure_conflicts, overruled
 from .expansion import legal_terms_for
+from .followup import subject_of
 from .numerals import figures_of
 from .query import language_of, passage_language
+from .references import chinese_number, find_references, title_matches
 from .relevance import Coverage, key_terms, weighted_coverage
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_WHAT_TO_DO = re.compile(r"怎么办|怎么处理|如何处理|怎么维权|如何维权|该怎么|应该怎么|能做什么|what (?:can|should) (?:i|we) do|what to do", re.I)
+_GENERIC = {"怎么", "如何", "什么", "办理", "需要", "可以", "应该", "哪些", "要求"}
 _STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
 MAX_STEPS = 3
@@ -44,6 +51,9 @@ SEMANTIC_WEIGHT = 0.5
 LANGUAGE_MATCH = 0.5
 CLOSENESS_SPAN = 0.05
 EMBED_CHARS = 96
+SUPPORT_COVERAGE = 0.3
+REPEAT_OVERLAP = 0.4
+SUPPORT_CLOSENESS = 0.5
 
 
 def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
@@ -69,8 +79,9 @@ def _terms(text: str, index: BM25Index) -> list[str]:
 
 
 def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbedder, sentence_vectors: SentenceVectors) -> dict[tuple[int, str], float]:
-    """How close each (hit rank, sentence) comes to the question in embedding space: 1 for the closest sentence,
-    falling linearly to 0 at ``CLOSENESS_SPAN`` below it. Sentences past the twelfth have no embedding and are left out.
+    """How close each (hit rank, sentence) comes to the question in embedding space: 1 for the closest sentence of its
+    language (an English question comes closer to any English sentence than to Chinese ones), falling linearly to 0 at
+    ``CLOSENESS_SPAN`` below it. Sentences past the twelfth have no embedding and are left out.
     The question is cut as the retriever cuts it, so its embedding is the one already made for the search."""
     vectors = sentence_vectors([h.chunk.chunk_id for h in hits])
     rows, keys = [], []
@@ -84,9 +95,12 @@ def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbed
     queries = embed([question[:EMBED_CHARS]])
     if not rows or not queries:
         return {}
-    cos = np.stack(rows) @ queries[0]
-    top = float(cos.max())
-    return {k: max(0.0, 1.0 - (top - c) / CLOSENESS_SPAN) for k, c in zip(keys, cos.tolist())}
+    cos = (np.stack(rows) @ queries[0]).tolist()
+    top: dict[str, float] = {}
+    for (_, sentence), c in zip(keys, cos):
+        lang = passage_language(sentence)
+        top[lang] = max(top.get(lang, c), c)
+    return {k: max(0.0, 1.0 - (top[passage_language(k[1])] - c) / CLOSENESS_SPAN) for k, c in zip(keys, cos)}
 
 
 def restates(sentence: str, chosen: list[str], language: str) -> bool:
@@ -253,10 +267,89 @@ class _Numbering:
         return [source_label(hit.chunk.metadata) for _, hit, _ in self.sources.values()]
 
 
+def _closest(hit: ScoredChunk, quote: str) -> str:
+    """The sentence of a passage that shares most with ``quote`` (what a second source of the same fact is quoted as)."""
+    return max(split_sentences(hit.chunk.text) or [hit.chunk.text], key=lambda s: overlap(quote, [Source(s)]))
+
+
+def _basis_rank(question: str, lead: str, hits: list[ScoredChunk], index: BM25Index, depth: int | None) -> int | None:
+    """Rank of the article of a law or regulation that best backs the lead sentence and the question."""
+    articles = [(r, h) for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")]
+    for ref in find_references(lead):
+        for r, h in articles:
+            if chinese_number(h.chunk.metadata["article_label"].strip("第条")) == ref.article and title_matches(ref.law, h.chunk.metadata.get("title", "")) > 0:
+                return r
+    terms = _terms(question, index)
+    scored = [(overlap(lead, [Source(h.chunk.text)]) + weighted_coverage(terms, set(tokenize(h.chunk.text)), index), -r, r)
+              for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")]
+    return max(scored)[2] if scored else None
+
+
+def _part_leads(question: str, lead: tuple[int, str], hits: list[ScoredChunk], index: BM25Index, language: str,
+                depth: int | None, closeness, skip: Overruled) -> list[tuple[int, str]]:
+    """For a message that asks two things ("哪些费用能减缴？年费可以减几年？"), the lead sentence of the part the first lead
+    does not answer; none for a single question or a multiple-choice one."""
+    parts = question_parts(question)
+    if len(parts) < 2 or len(_OPTION.split(question)) >= 3:
+        return []
+    whole = _terms(question, index)
+    out = []
+    for i, part in enumerate(parts[:2]):
+        kind = asked_kind(part)
+        if i == 0 and kind and states_kind(kind, lead[1]):
+            continue
+        scored = scored_sentences(_terms(part, index), hits, index, kind=kind, subject=subject_of(question), depth=depth,
+                                  closeness=closeness, skip=skip, context=whole)
+        found = lead_sentence(scored, language, kind)
+        if found is not None and found != lead and found[1] not in lead[1]:
+            out.append(found)
+    return out[:1]
+
+
+def _wants_steps(question: str, kind: str | None) -> bool:
+    return kind == "procedure" or bool(_WHAT_TO_DO.search(question))
+
+
+def _steps_fit(question: str, steps: ChunkRecord, hits: list[ScoredChunk], index: BM25Index) -> bool:
+    """Whether a guide's next steps are for the task asked about: the section was retrieved for the question, or its
+    steps share a word of the question other than the subject (续展, 登记, 维权 …)."""
+    if any(h.chunk.chunk_id == steps.chunk_id for h in hits):
+        return True
+    subject = subject_of(question) or ""
+    task = [t for t in _terms(question, index) if t not in subject and t not in _GENERIC]
+    return bool(set(task) & set(tokenize(" ".join(next_steps(steps)))))
+
+
+class _Lines:
+    """The lines of an extractive answer, every quote cited, no sentence said twice."""
+
+    def __init__(self, hits: list[ScoredChunk], depth: int | None, min_overlap: float) -> None:
+        self.hits, self.depth, self.min_overlap = hits, depth, min_overlap
+        self.cites, self.said = _Numbering(), []
+
+    def said_before(self, quote: str, language: str) -> bool:
+        """Whether the quote says again what the answer already says: the same words, or the same figures (articles
+        aside) in much the same words, as in a guide that restates the statute."""
+        return any(same_text(quote, q) or quote in q or q in quote or repeats(quote, q, REPEAT_OVERLAP) for q in self.said) or restates(quote, self.said, language)
+
+    def cited(self, rank: int, quote: str) -> str:
+        """The quote with the marker of its passage and of one other passage that says the same."""
+        quote = without_label(quote)
+        marks = [self.cites.cite(self.hits[rank], quote)]
+        for r in echoes(quote, rank, self.hits, self.depth, self.min_overlap):
+            marks.append(self.cites.cite(self.hits[r], _closest(self.hits[r], quote)))
+        self.said.append(quote)
+        m = re.match(r"^(.*?)([。！？!?；;.]*)$", quote.strip(), re.S)
+        return m.group(1) + "".join(f"[{n}]" for n in sorted(set(marks))) + m.group(2)
+
+
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
                        cover: Coverage, max_sentences: int = 3, depth: int | None = None, steps_for: StepsLookup | None = None,
-                       fallback: str = "", embed: QueryEmbedder | None = None, sentence_vectors: SentenceVectors | None = None) -> Answer:
-    """Direct answer, legal basis and next steps quoted from the passages with [n] markers, or an abstention."""
+                       fallback: str = "", embed: QueryEmbedder | None = None, sentence_vectors: SentenceVectors | None = None,
+                       min_overlap: float = 0.5) -> Answer:
+    """An answer that opens with the sentence stating what is asked (with its figure), then the legal basis, then at
+    most ``max_sentences - 1`` supporting sentences and, for what-to-do questions, the next steps of the same task —
+    every sentence quoted word for word with [n] markers (two markers where two sources say the same) — or an abstention."""
     if not hits or not cover.covered:
         return abstention(language, human_channel, cover.support, fallback=fallback)
     conflicts = figure_conflicts(hits[:depth])
@@ -264,38 +357,61 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     if skip:  # the statute outranks the guide, the FAQ or the upload that contradicts it: its passage goes first
         hits = authority_first(hits, conflicts)
     closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors) if embed and sentence_vectors else None
-    chosen = best_sentences(question, hits, index, max_sentences, depth, closeness, skip)
-    if not chosen:
+    terms, kind, subject = _terms(question, index), asked_kind(question), subject_of(question)
+    faq = faq_answer(question, terms, hits, index)
+    scored = scored_sentences(terms, hits, index, kind=kind, subject=subject, depth=depth, closeness=closeness, skip=skip)
+    lead = faq or lead_sentence(scored, language, kind)
+    if lead is None:
         return abstention(language, human_channel, cover.support, fallback=fallback)
-    labels, cites = LABELS[language], _Numbering()
-    quotes: list[tuple[int, str]] = []
-    for r, s in chosen:
-        quote = with_list_context(s, hits[r], skip)
-        if not any(r == q_r and s in q for q_r, q in quotes):
-            quotes.append((r, quote))
-    lines = [f"- {_cited(q, cites.cite(hits[r], q))}" for r, q in quotes]
-    basis = legal_basis(hits, depth)
+    labels, out = LABELS[language], _Lines(hits, depth, min_overlap)
+    leads = [lead] + ([] if faq else _part_leads(question, lead, hits, index, language, depth, closeness, skip))
+    opening = ""
+    if language == "en" and not is_english(lead[1]):
+        opening = english_opening(lead[1], hits[lead[0]].chunk.metadata) + " "
+    said = []
+    for rank, text in leads:
+        quote = text if faq else with_list_context(text, hits[rank], skip)
+        quote = core(quote) or quote
+        if not said or not out.said_before(quote, language):
+            said.append(out.cited(rank, quote))
+    lines = [(opening + "".join(said)).strip()]
+    lead_quote = "".join(said)
+    basis = _basis_rank(question, lead_quote, hits, index, depth)
     if basis is not None:
         hit = hits[basis]
         head = f"{labels['basis']}《{hit.chunk.metadata.get('title', '')}》{hit.chunk.metadata.get('article_label', '')}"
-        if any(r == basis for r, _ in quotes):
-            lines.append(_cited(head, cites.cite(hit, "")) + ("。" if language == "zh" else "."))
+        quote = next(iter(basis_quote(question + lead_quote, hit, index, limit=1, skip=skip)), None)
+        if quote and hit.chunk.chunk_id not in out.cites.sources:
+            quote = with_list_context(quote, hit, skip)
+        if hit.chunk.chunk_id in out.cites.sources or quote is None or any(same_text(quote, q) or repeats(quote, q) for q in out.said):
+            lines.append(_cited(head, out.cites.cite(hit, "")) + ("。" if language == "zh" else "."))
         else:
-            quote = [_cited(s, cites.cite(hit, s)) for s in basis_quote(question, hit, index, skip=skip)]
-            lines.append(f"{head}：{''.join(quote)}" if language == "zh" else f"{head}: {' '.join(quote)}")
-    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority})
-    if steps is not None:
+            lines.append(f"{head}：{out.cited(basis, quote)}" if language == "zh" else f"{head}: {out.cited(basis, quote)}")
+    chosen = best_sentences(question, hits, index, max_sentences + 2, depth, closeness, skip)
+    relevant = {(c[1], c[3]) for c in scored if c[4] >= SUPPORT_COVERAGE or (closeness or {}).get((c[1], c[3]), 0.0) >= SUPPORT_CLOSENESS}
+    supporting = 0
+    for r, s in chosen:
+        if supporting >= max(1, max_sentences - 1):
+            break
+        if (r, s) not in relevant:
+            continue
+        quote = without_label(with_list_context(s, hits[r], skip))
+        if out.said_before(quote, language) or any(quote in q or q in quote for q in out.said):
+            continue
+        lines.append(f"- {out.cited(r, quote)}")
+        supporting += 1
+    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority}) if _wants_steps(question, kind) else None
+    if steps is not None and _steps_fit(question, steps, hits, index):
         hit = ScoredChunk(steps, 0.0, {})
         items = _uncontradicted(next_steps(steps), hit, hits[:depth])
         if items:
-            lines.append(labels["steps"])
-            lines += [f"{i}. {_cited(item, cites.cite(hit, item))}" for i, item in enumerate(items, 1)]
+            lines += ["", labels["steps"]]
+            lines += [f"{i}. {_cited(item, out.cites.cite(hit, item))}" for i, item in enumerate(items, 1)]
+    cites = out.cites
     quoted_text = " ".join(s for _, hit, q in cites.sources.values() for s in q)
-    chinese_quotes = language == "en" and _CJK.search(quoted_text)
-    intro = labels["original"] if chinese_quotes else labels["intro"]
-    text = f"{intro}\n" + "\n".join(lines) + "\n\n" + sources_footer(cites.labels(), language)
-    if chinese_quotes:
-        terms = zh_terms_in(quoted_text)[:8]
-        if terms:
-            text += f"\n\n{labels['terms']} " + "; ".join(f"{zh} = {en}" for zh, en in terms)
+    text = "\n".join(lines) + "\n\n" + sources_footer(cites.labels(), language)
+    if language == "en" and _CJK.search(quoted_text):
+        terms_zh = zh_terms_in(quoted_text)[:8]
+        if terms_zh:
+            text += f"\n\n{labels['terms']} " + "; ".join(f"{zh} = {en}" for zh, en in terms_zh)
     return Answer(text, cites.citations(), "extractive", False, language, DISCLAIMER[language], cover.support, fallback=fallback)

@@ -15,7 +15,7 @@ from .conversations import Conversations
 from .errors import BotError, bounded
 from .query import language_of
 
-GAP_REASONS = ("abstained", "weak", "disliked")
+GAP_REASONS = ("abstained", "declined", "weak", "disliked")
 MAX_CANDIDATES = 1000
 
 
@@ -118,12 +118,13 @@ class Gaps:
         self.max_chars = max_chars
 
     def candidates(self) -> list[GapQuestion]:
-        """Open gap questions, oldest first: abstained, supported below ``weak_support``, or rated 👎."""
-        found = self.conversations.exchanges(MAX_CANDIDATES, "e.gap_group IS NULL AND (e.abstained = 1 OR e.support < ? OR f.rating < 0)",
+        """Open gap questions, oldest first: abstained, declined by the model though covered, supported below
+        ``weak_support``, or rated 👎."""
+        found = self.conversations.exchanges(MAX_CANDIDATES, "e.gap_group IS NULL AND (e.abstained = 1 OR e.mode = 'llm-declined' OR e.support < ? OR f.rating < 0)",
                                              (self.weak_support,))
         out = []
         for e in reversed(found):
-            reasons = [r for r, hit in (("abstained", e.abstained), ("weak", not e.abstained and e.support < self.weak_support),
+            reasons = [r for r, hit in (("abstained", e.abstained), ("declined", e.mode == "llm-declined"), ("weak", not e.abstained and e.support < self.weak_support),
                                         ("disliked", e.rating < 0)) if hit]
             out.append(GapQuestion(e.id, e.question, e.created_at, reasons, e.comment))
         return out

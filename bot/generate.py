@@ -1,6 +1,12 @@
-"""Answers written by an LLM from numbered sources, checked sentence by sentence before anything is shown."""
+"""Answers written by an LLM from numbered sources, checked sentence by sentence before anything is shown.
+
+The model is asked for JSON (``ANSWER_SCHEMA``: sentences with their source numbers) when the endpoint does structured
+output, else for plain text with [n] markers; either way the text goes through the same CitationChecker. A checked
+answer that only restates the question, or lacks the kind of fact the question asks for, is not used.
+"""
 from __future__ import annotations
 
+import re
 from typing import Iterable, Iterator
 
 from knowledge import ScoredChunk, count_tokens, tokenize
@@ -8,15 +14,40 @@ from knowledge import split_sentences
 from prompts import Prompt
 
 from .answer import DISCLAIMER, Answer, Citation, make_citation, source_label, sources_footer
-from .citecheck import CitationChecker
+from .answertype import asked_types, type_match
+from .citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, strip_markers
 from .conflicts import figure_conflicts, without_overruled
 from .context import MIN_SOURCE_TOKENS, Context, build_context
 from .links import DEFAULT_LINK_DOMAINS, safe_links
-from .llm import ChatModel, LLMConfigError, LLMUnverifiable
+from .llm import ChatModel, LLMBadResponse, LLMConfigError, LLMNotJSON, LLMUnverifiable, check_output
+from .numerals import figures_of, normalize_figures
 
 NO_ANSWER = "NO_ANSWER"
 MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
+RESTATED_SHARE = 0.8
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answerable": {"type": "boolean"},
+        "sentences": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"text": {"type": "string"}, "sources": {"type": "array", "items": {"type": "integer"}}},
+            "required": ["text", "sources"], "additionalProperties": False}},
+    },
+    "required": ["answerable", "sentences"],
+    "additionalProperties": False,
+}
+JSON_HINT = {
+    "zh": '输出 JSON：{"answerable": true, "sentences": [{"text": "一句话", "sources": [资料编号]}]}。资料编号写在 sources 里，'
+          '不写进 text。只有所有资料都不能回答时，才输出 {"answerable": false, "sentences": []}。',
+    "en": 'Reply in JSON: {"answerable": true, "sentences": [{"text": "one sentence", "sources": [source numbers]}]}. Put the '
+          'source numbers in "sources", not in "text". Only when no source answers, reply {"answerable": false, "sentences": []}.',
+}
+_YES_NO = re.compile(r"[吗么否][？?]?\s*$|是否|能否|可否|能不能|可不可以|是不是|有没有|"
+                     r"^\s*(?:can|may|is|are|does|do|should|must|will|could)\b", re.I)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_PARTICLES = set("的了吗呢吧啊是在有和与及或也都就还又被把")
 
 
 def fill(prompt: Prompt, **values: object) -> list[dict[str, str]]:
@@ -24,20 +55,102 @@ def fill(prompt: Prompt, **values: object) -> list[dict[str, str]]:
     return prompt.messages(**{k: v for k, v in values.items() if k in prompt.variables})
 
 
-def source_budget(llm: ChatModel, prompt: Prompt, question: str, extra: dict | None = None) -> int:
-    """Tokens left for the sources once the prompt, the question and the answer are accounted for."""
+def with_json_hint(messages: list[dict[str, str]], language: str) -> list[dict[str, str]]:
+    """The messages with the JSON format (JSON_HINT) added to the system message (or a first one)."""
+    hint = JSON_HINT["zh" if language == "zh" else "en"]
+    if messages and messages[0]["role"] == "system":
+        return [{**messages[0], "content": messages[0]["content"] + "\n\n" + hint}, *messages[1:]]
+    return [{"role": "system", "content": hint}, *messages]
+
+
+def source_budget(llm: ChatModel, prompt: Prompt, question: str, extra: dict | None = None, structured: bool = False) -> int:
+    """Tokens left for the sources once the prompt (with the JSON hint when ``structured``), the question and the answer are accounted for."""
     empty = fill(prompt, question=question, sources="", count=0, no_answer=NO_ANSWER, **(extra or {}))
+    if structured:
+        empty = with_json_hint(empty, prompt.language)
     used = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in empty)
     return llm.config.context_tokens - llm.config.max_answer_tokens - used - SAFETY_TOKENS
 
 
 def check_budget(llm: ChatModel, prompt: Prompt) -> None:
     """LLMConfigError when the context size leaves no room for even one source."""
-    room = source_budget(llm, prompt, "")
+    room = source_budget(llm, prompt, "", structured=output_for(llm, prompt) != "none")
     if room < MIN_SOURCE_TOKENS:
         c = llm.config
         raise LLMConfigError(f"llm_context_tokens={c.context_tokens} leaves {room} tokens for sources after the prompt and "
                              f"llm_max_answer_tokens={c.max_answer_tokens}; raise the first or lower the second")
+
+
+def output_for(llm: ChatModel, prompt: Prompt, output: str | None = None) -> str:
+    """How generate asks for the answer: ``output`` when given, else the model's current structured-output mode for the
+    answer prompt and 'none' for the others (their replies are formatted drafts)."""
+    if output is not None:
+        return check_output(output)
+    if prompt.name != "answer":
+        return "none"
+    return getattr(llm, "output_mode", None) or check_output(llm.config.output)
+
+
+def build_messages(llm: ChatModel, prompt: Prompt, question: str, language: str, hits: list[ScoredChunk], extra: dict | None = None,
+                   structured: bool = False) -> tuple[Context, list[dict[str, str]]]:
+    """The numbered sources fitted into the model's context (trimmed to the sentences closest to the question when
+    needed) and the messages that carry them (with JSON_HINT when ``structured``)."""
+    ctx = build_context(authoritative_sources(hits), source_budget(llm, prompt, question, extra, structured), language, question)
+    messages = fill(prompt, question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER, **(extra or {}))
+    return ctx, with_json_hint(messages, language) if structured else messages
+
+
+def _numbers(value: object) -> list[int]:
+    items = value if isinstance(value, list) else [value]
+    return [int(n) for n in items if (isinstance(n, int) and not isinstance(n, bool)) or (isinstance(n, str) and n.strip().isdigit())]
+
+
+def _sentence_text(text: str, cited: list[int], language: str) -> str:
+    """One reply sentence (split further where it holds several) with ``cited`` as markers before each one's closing punctuation."""
+    marks = "".join(f"[{n}]" for n in cited)
+    out = []
+    for piece in cut_sentences(text, final=True)[0]:
+        m = re.match(r"^(?P<core>.*?)(?P<punct>[。！？!?；;.]*)\s*$", piece, re.S)
+        core = m.group("core").strip()
+        if core:
+            punct = m.group("punct") or ("。" if _CJK.search(core) else ".")
+            out.append(core + (" " if core[-1:].isalnum() and not _CJK.search(core[-1:]) else "") + marks + punct)
+    return ("" if language == "zh" else " ").join(out)
+
+
+def answer_text(data: dict, language: str) -> str:
+    """The sentences of a JSON reply (ANSWER_SCHEMA) as text, each followed by its source markers [n]
+    (numbers the model put in the sentence's text count too); LLMBadResponse when it has no sentence list."""
+    sentences = data.get("sentences")
+    if not isinstance(sentences, list):
+        raise LLMBadResponse(f"the JSON reply has no 'sentences' list (keys: {', '.join(map(str, data)) or 'none'})")
+    out = []
+    for item in sentences:
+        item = item if isinstance(item, dict) else {"text": str(item), "sources": []}
+        text = normalize_markers(str(item.get("text") or ""))
+        cited = list(dict.fromkeys(markers_in(text) + _numbers(item.get("sources"))))
+        out.append(_sentence_text(strip_markers(text), cited, language))
+    return ("" if language == "zh" else " ").join(s for s in out if s)
+
+
+def _units(text: str) -> set[str]:
+    """What a text says, coarsely: its Chinese characters but particles, and its other search tokens."""
+    text = normalize_figures(strip_markers(text))
+    return {c for c in text if _CJK.match(c) and c not in _PARTICLES} | {t for t in tokenize(text) if not _CJK.search(t)}
+
+
+def not_an_answer(question: str, text: str) -> str | None:
+    """Why checked answer ``text`` does not answer ``question`` — it only restates the question (no new figure, at least
+    RESTATED_SHARE of it in the question; yes/no questions excepted), or the question asks for a kind of fact
+    (bot.answertype) and the text carries none — else None."""
+    asked = asked_types(question)
+    if asked and type_match(asked, strip_markers(text)) == 0:
+        return f"the answer gives no {' or '.join(sorted(asked))}, which the question asks for"
+    units, known = _units(text), _units(question)
+    new_figures = figures_of(strip_markers(text)).missing_from(figures_of(question))
+    if units and not new_figures and not _YES_NO.search(question) and len(units & known) >= RESTATED_SHARE * len(units):
+        return "the answer only restates the question"
+    return None
 
 
 def _quote(hit: ScoredChunk, claims: list[str]) -> str:
@@ -63,32 +176,63 @@ def authoritative_sources(hits: list[ScoredChunk]) -> list[ScoredChunk]:
     return without_overruled(hits, conflicts) if conflicts else hits
 
 
-def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChunk], *, prompt: Prompt, min_overlap: float,
-             stream: bool = True, extra: dict | None = None, link_domains: Iterable[str] | None = None) -> Iterator[str | Answer | None]:
-    """Checked text deltas of the model's answer, then the Answer — or None when the model says the sources do not answer.
+def _structured_reply(llm: ChatModel, messages: list[dict], output: str | None) -> dict | str | None:
+    """The JSON reply; the text of a reply that is not JSON (checked as plain text then); None: ask for plain text."""
+    try:
+        return llm.complete_json(messages, ANSWER_SCHEMA, output)
+    except LLMNotJSON as exc:
+        return exc.text
 
-    Raises LLMError (the model failed or nothing it wrote is supported) for the caller to fall back on.
-    ``extra`` fills further variables of prompts that take them (the staff prompt's human_channel).
-    Passages contradicted by one of higher authority are not given to the model; links in what it writes that do not
-    point to ``link_domains`` (default: ``DEFAULT_LINK_DOMAINS``) are made plain text (bot.links.safe_links).
-    """
-    domains = tuple(DEFAULT_LINK_DOMAINS if link_domains is None else link_domains)
-    ctx = build_context(authoritative_sources(hits), source_budget(llm, prompt, question, extra), language)
-    messages = fill(prompt, question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER, **(extra or {}))
-    checker = CitationChecker.over(ctx.source_texts, min_overlap)
-    for delta in llm.stream(messages) if stream else iter([llm.complete(messages)]):
+
+def _checked(checker: CitationChecker, deltas: Iterable[str], domains: tuple[str, ...]) -> Iterator[str]:
+    for delta in deltas:
         shown = checker.feed(delta)
         if shown:
             yield safe_links(shown, domains)
     shown = checker.finish()
     if shown:
         yield safe_links(shown, domains)
+
+
+def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChunk], *, prompt: Prompt, min_overlap: float,
+             stream: bool = True, extra: dict | None = None, link_domains: Iterable[str] | None = None,
+             output: str | None = None) -> Iterator[str | Answer | None]:
+    """Checked text deltas of the model's answer, then the Answer — or None when the model says the sources do not answer.
+
+    Raises LLMError (the model failed, nothing it wrote is supported, or what is left does not answer the question) for
+    the caller to fall back on. ``extra`` fills further variables of prompts that take them (the staff prompt's human_channel).
+    ``output`` (see ``output_for``; default llm_output for the answer prompt) asks for JSON: then one call is made and
+    its checked text yielded at once, even when ``stream``. Passages contradicted by one of higher authority are not
+    given to the model; links in what it writes that do not point to ``link_domains`` (default: ``DEFAULT_LINK_DOMAINS``)
+    are made plain text (bot.links.safe_links).
+    """
+    domains = tuple(DEFAULT_LINK_DOMAINS if link_domains is None else link_domains)
+    structured = output_for(llm, prompt, output) != "none"
+    ctx, messages = build_messages(llm, prompt, question, language, hits, extra, structured)
+    checker = CitationChecker.over(ctx.source_texts, min_overlap)
+    reply = _structured_reply(llm, messages, output) if structured else None
+    if isinstance(reply, dict):
+        declined = reply.get("answerable") is False
+        if not declined and not reply.get("sentences"):
+            raise LLMBadResponse("the JSON reply says answerable but has no sentences")
+        yield from _checked(checker, [answer_text(reply, language)], domains)
+    else:
+        if reply is None:
+            plain = fill(prompt, question=question, sources=ctx.text, count=len(ctx.hits), no_answer=NO_ANSWER, **(extra or {}))
+            deltas = llm.stream(plain) if stream else iter([llm.complete(plain)])
+        else:
+            deltas = [reply]
+        yield from _checked(checker, deltas, domains)
+        declined = NO_ANSWER in checker.raw.upper()
     if not checker.kept:
-        if checker.raw.strip().strip("。.").upper() == NO_ANSWER:
+        if declined:
             yield None
             return
         raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
                               + "; ".join(sorted({v.reason for v in checker.verdicts})))
+    reason = not_an_answer(question, checker.text)
+    if reason:
+        raise LLMUnverifiable(f"{reason}: {checker.text!r}")
     footer = "\n\n" + sources_footer([source_label(ctx.hits[n - 1].chunk.metadata) for n in checker.order], language)
     yield safe_links(footer, domains)
     dropped = [v for v in checker.dropped if v.reason != "empty"]
@@ -97,4 +241,3 @@ def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChun
         c.quote = safe_links(c.quote, domains)
     yield Answer(safe_links(checker.text + footer, domains), citations, "llm", False, language, DISCLAIMER[language], prompt=prompt.ref,
                  dropped=len(dropped))
-

@@ -5,7 +5,10 @@ is never put in a message or a log line.
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Protocol
@@ -17,6 +20,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ipbot.llm")
 LLM_BACKENDS = ("none", "openai")
+OUTPUT_MODES = ("auto", "json_schema", "json_object", "ollama", "none")
+PROBE_ORDER = ("json_schema", "json_object", "none")
+REFUSED_FORMAT_STATUS = (400, 422)
+_FORMAT_ERROR = re.compile(r"response_format|json_schema|json_object|\bformat\b", re.I)
 NOTICES = {
     "unavailable": {"zh": "大模型服务暂时无法连接或响应超时，以下为知识库原文摘录。",
                     "en": "The language model could not be reached or timed out; below are passages quoted from the knowledge base."},
@@ -48,11 +55,23 @@ class LLMRejected(LLMError):
 
     kind = "rejected"
 
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
 
 class LLMBadResponse(LLMError):
     """A reply that is not valid JSON, a broken stream, or an empty answer."""
 
     kind = "bad_response"
+
+
+class LLMNotJSON(LLMBadResponse):
+    """A request for structured output was answered with text that is not a JSON object; ``text`` is that reply."""
+
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.text = text
 
 
 class LLMUnverifiable(LLMError):
@@ -78,6 +97,7 @@ class LLMConfig:
     retry_backoff_s: float = 0.5
     max_answer_tokens: int = 800
     context_tokens: int = 8192
+    output: str = "auto"
 
 
 class ChatModel(Protocol):
@@ -89,12 +109,61 @@ class ChatModel(Protocol):
 
     def stream(self, messages: list[dict]) -> Iterator[str]: ...
 
+    def complete_json(self, messages: list[dict], schema: dict, mode: str | None = None) -> dict | None: ...
+
 
 def config_from(settings: "Settings") -> LLMConfig:
     """The LLMConfig of the settings."""
     return LLMConfig(settings.llm_model, settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_temperature,
                      settings.llm_timeout_s, settings.llm_max_retries, settings.llm_retry_backoff_s, settings.llm_max_answer_tokens,
-                     settings.llm_context_tokens)
+                     settings.llm_context_tokens, settings.llm_output)
+
+
+def check_output(mode: str) -> str:
+    """``mode`` when it is one of OUTPUT_MODES; LLMConfigError naming it and the valid ones otherwise."""
+    if mode not in OUTPUT_MODES:
+        raise LLMConfigError(f"unknown llm_output {mode!r}; valid values: {', '.join(OUTPUT_MODES)}")
+    return mode
+
+
+def format_request(mode: str, schema: dict) -> dict:
+    """The extra ``chat.completions.create`` arguments that ask an endpoint for JSON following ``schema``."""
+    match check_output(mode):
+        case "json_schema":
+            return {"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}}
+        case "json_object":
+            return {"response_format": {"type": "json_object", "schema": schema}}
+        case "ollama":
+            return {"extra_body": {"format": schema}}
+        case "none":
+            return {}
+    raise LLMConfigError("llm_output 'auto' is not a request format; resolve it with OpenAIChat.output_mode first")
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S | re.I)
+
+
+def refuses_format(err: LLMError) -> bool:
+    """Whether an error answers a structured-output request by refusing the format: HTTP 400/422, or an error that names it
+    (llama-cpp-python's server answers an unknown response_format type with HTTP 500 and a validation message)."""
+    return getattr(err, "status_code", None) in REFUSED_FORMAT_STATUS or bool(_FORMAT_ERROR.search(str(err)))
+
+
+def parse_json_object(text: str) -> dict | None:
+    """The JSON object a reply holds (also inside a ```json fence or surrounded by other text); None when it holds none."""
+    text = text.strip()
+    fenced = _FENCE.match(text)
+    candidates = [fenced.group(1) if fenced else text]
+    if "{" in text and "}" in text:
+        candidates.append(text[text.index("{"): text.rindex("}") + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
 
 
 def backend_of(settings: "Settings") -> str:
@@ -122,54 +191,101 @@ def _classify(exc: Exception, secret: str) -> LLMError:
     if isinstance(exc, (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)):
         return LLMUnavailable(text)
     if isinstance(exc, openai.APIStatusError):
-        return LLMUnavailable(text) if exc.status_code >= 500 else LLMRejected(f"HTTP {exc.status_code}: {text}")
+        return LLMUnavailable(text) if exc.status_code >= 500 else LLMRejected(f"HTTP {exc.status_code}: {text}", exc.status_code)
     return LLMBadResponse(f"{type(exc).__name__}: {text}")
 
 
 class OpenAIChat:
-    """Chat completions through the ``openai`` SDK; our own retry loop with exponential backoff."""
+    """Chat completions through the ``openai`` SDK; our own retry loop with exponential backoff.
+
+    With ``output='auto'`` the first structured request asks for a json_schema; an endpoint that refuses it (``refuses_format``)
+    or answers with text that is not JSON is asked for a json_object next, then for plain text — remembered for this instance
+    until one mode has given a JSON reply.
+    """
 
     def __init__(self, config: LLMConfig) -> None:
         try:
             import openai
         except ImportError:
             raise LLMConfigError("llm_backend 'openai' needs the openai package: pip install 'openai>=3,<4'") from None
+        check_output(config.output)
         self.config = config
         self._client = openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url,
                                      timeout=config.timeout_s, max_retries=0)
+        self._modes = PROBE_ORDER if config.output == "auto" else (config.output,)
+        self._settled = config.output != "auto"
+        self._lock = threading.Lock()
 
-    def _request(self, messages: list[dict], stream: bool):
+    @property
+    def output_mode(self) -> str:
+        """The structured-output request made now: llm_output, or with 'auto' the first of PROBE_ORDER not yet refused."""
+        return self._modes[0]
+
+    def _demote(self, mode: str, why: str) -> None:
+        with self._lock:
+            if self._settled or self._modes[0] != mode:
+                return
+            self._modes = self._modes[1:]
+        log.warning("LLM endpoint does not do llm_output %r (%s); using %r from now on", mode, why, self._modes[0])
+
+    def _request(self, messages: list[dict], stream: bool, **extra):
         c = self.config
         return self._client.chat.completions.create(model=c.model, messages=messages, temperature=c.temperature,
-                                                    max_tokens=c.max_answer_tokens, stream=stream)
+                                                    max_tokens=c.max_answer_tokens, stream=stream, **extra)
 
-    def _with_retries(self, call):
+    def _with_retries(self, call, final=None):
         attempts = self.config.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 return call()
             except Exception as exc:
                 err = _classify(exc, self.config.api_key)
-                if not isinstance(err, LLMUnavailable) or attempt == attempts:
+                if not isinstance(err, LLMUnavailable) or attempt == attempts or (final and final(err)):
                     raise err from None
                 delay = self.config.retry_backoff_s * 2 ** (attempt - 1)
                 log.warning("LLM request failed (%s); retry %d/%d in %.1fs", type(err).__name__, attempt, attempts - 1, delay)
                 time.sleep(delay)
 
-    def complete(self, messages: list[dict]) -> str:
-        """The whole reply text; LLMError when none could be had."""
+    def _reply(self, messages: list[dict], final=None, **extra) -> tuple[str, str | None]:
+        """The reply text and its finish reason; LLMError when none could be had (at once when ``final(error)`` says so)."""
 
-        def call() -> str:
-            response = self._request(messages, stream=False)
-            text = response.choices[0].message.content
+        def call() -> tuple[str, str | None]:
+            choice = self._request(messages, stream=False, **extra).choices[0]
+            text = choice.message.content
             if not isinstance(text, str):
                 raise LLMBadResponse(f"the reply has no text content ({type(text).__name__})")
-            return text
+            return text, choice.finish_reason
 
-        text = self._with_retries(call)
+        text, finish = self._with_retries(call, final)
         if not text.strip():
             raise LLMBadResponse("the reply is empty")
-        return text
+        return text, finish
+
+    def complete(self, messages: list[dict]) -> str:
+        """The whole reply text; LLMError when none could be had."""
+        return self._reply(messages)[0]
+
+    def complete_json(self, messages: list[dict], schema: dict, mode: str | None = None) -> dict | None:
+        """The reply as a JSON object, asked for in ``mode`` (default: ``output_mode``, probing with 'auto');
+        None when the mode is 'none' (ask for plain text then). LLMNotJSON carries a reply that is not JSON."""
+        explicit = mode is not None and mode != "auto"
+        while (current := check_output(mode) if explicit else self.output_mode) != "none":
+            probing = not explicit and not self._settled
+            try:
+                text, finish = self._reply(messages, refuses_format if probing else None, **format_request(current, schema))
+            except (LLMRejected, LLMUnavailable) as exc:
+                if not probing or not refuses_format(exc):
+                    raise
+                self._demote(current, str(exc).splitlines()[0][:160])
+                continue
+            data = parse_json_object(text)
+            if data is not None:
+                self._settled = self._settled or not explicit
+                return data
+            if not explicit and finish != "length":
+                self._demote(current, "the reply is not JSON")
+            raise LLMNotJSON(f"llm_output {current!r}: the reply is not a JSON object (finish reason {finish})", text)
+        return None
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """Text deltas as they arrive; opening the stream is retried, a stream that breaks raises LLMError."""

@@ -67,10 +67,6 @@ def split_options(question: str) -> tuple[str, list[str]]:
     return stem, [o for o in options if o]
 
 
-_TOPICS_ZH = ["软件著作权", "发明专利", "实用新型", "外观设计", "商业秘密", "集成电路布图设计", "植物新品种", "驰名商标",
-              "注册商标", "著作权", "版权", "专利", "商标", "域名", "软件"]
-_TOPICS_EN = ["software copyright", "invention patent", "utility model", "design patent", "trade secret", "well-known mark",
-              "copyright", "patent", "trademark", "trade mark", "software", "domain name"]
 _EXAM_STYLE = re.compile(r"[甲乙丙丁戊](?:公司|厂|企业|某|方|的|将|与|向|在|于|认为|委托|开发|发现|从|把|是|和|、|，)|下列|说法|表述")
 
 
@@ -78,31 +74,3 @@ def exam_style(question: str) -> bool:
     """Whether a Chinese question is written like an exam item: a fact pattern with parties 甲, 乙 … or a question
     about which statements (下列说法) hold."""
     return bool(_EXAM_STYLE.search(question))
-
-
-_FOLLOW_ZH = re.compile(r"^(那如果是|那如果|那么|如果是|换成|要是|那)?\s*(?P<topic>.{1,12}?)\s*(呢|又如何|怎么样|也一样吗|也是吗)?[？?。！!]*$")
-_FOLLOW_EN = re.compile(r"^(and\s+)?(what|how)\s+about\s+(an?\s+|the\s+)?(?P<topic>[\w\s-]{2,30}?)[\s?.!]*$", re.I)
-
-
-def _swap(previous: str, topics: list[str], new: str) -> str | None:
-    for old in topics:
-        if re.search(re.escape(old), previous, re.I):
-            return re.sub(re.escape(old), new, previous, count=1, flags=re.I)
-    return None
-
-
-def rewrite_followup(question: str, history: list[str]) -> str:
-    """Make a follow-up stand alone from the conversation: after "发明专利保护多久？", "那商标呢？" becomes
-    "商标保护多久？" (the topic is carried over). Questions that already stand alone are returned unchanged."""
-    if not history:
-        return question
-    previous = history[-1]
-    q = question.strip()
-    m = _FOLLOW_EN.match(q) if language_of(q) == "en" else _FOLLOW_ZH.match(q)
-    is_follow = m is not None and (language_of(q) == "en" or q.startswith(("那", "换成", "要是", "如果是")) or q.rstrip("？?。").endswith("呢"))
-    if not is_follow:
-        return question
-    topics = _TOPICS_EN if language_of(q) == "en" else _TOPICS_ZH
-    named = next((t for t in topics if t in m.group("topic").lower()), None)
-    swapped = _swap(previous, topics, named) if named else None
-    return swapped if swapped else f"{previous} {question}"

@@ -46,10 +46,15 @@ class Services:
         """A question as the server accepts it: TooLong when it is over ``max_question_chars``."""
         return bounded(text, self.settings.max_question_chars, "the question")
 
-    def draft(self, question: str, facts: dict | None = None) -> Draft:
-        """A formal draft reply to a client's question (facts bounded like questions)."""
+    def draft(self, question: str, facts: dict | None = None, history: list[str] | None = None) -> Draft:
+        """A formal draft reply to a client's question, a follow-up of ``history`` (the client's earlier questions;
+        facts and earlier questions bounded like questions)."""
         facts = {k: bounded(str(v or ""), self.settings.max_question_chars, k) for k, v in (facts or {}).items()}
-        return compose_draft(self.assistant, self.question(question), facts, self.public_filters())
+        earlier = [self.question(h) for h in (history or []) if h.strip()][-MAX_HISTORY:]
+        return compose_draft(self.assistant, self.question(question), facts, self.public_filters(), earlier)
+
+
+MAX_HISTORY = 4
 
 
 def open_services(settings: "Settings", assistant: Assistant | None = None) -> Services:

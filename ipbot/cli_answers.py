@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import DataDir, _index_corpus, _read_jsonl, console, eval_app, eval_inputs, open_assistant, out
+from .cli import DataDir, _index_corpus, _read_jsonl, console, eval_app, eval_inputs, fail, open_assistant, out
 from .evaluation import summarize_latency, write_report
 from .scoring import first_hit_rank
 
@@ -68,7 +68,11 @@ def _share(part: int, whole: int) -> float:
 
 @eval_app.command("answers")
 def eval_answers(
-    qa: Annotated[list[Path], typer.Option(help="JSONL in-scope questions with gold articles (e.g. ../shared/eval/dev_retrieval.jsonl); repeatable.")],
+    qa: Annotated[Optional[list[Path]], typer.Option(help="JSONL in-scope questions with gold articles (e.g. ../shared/eval/dev_retrieval.jsonl); repeatable.")] = None,
+    facts: Annotated[Optional[list[Path]], typer.Option(help="JSONL key-fact set ({id, query, facts: [regex…], history?, gold?}); repeatable. "
+                                                             "Scores whether each answer states the facts, and first; over the corpus plus the starter guides.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="With --facts: the root of another ipbot checkout (e.g. a git worktree of the "
+                                                          "baseline commit) whose answers are scored in the same run.")] = None,
     corpus: Annotated[Optional[Path], typer.Option(help="Directory of corpus documents.")] = None,
     out_of_scope: Annotated[Path, typer.Option(help="JSONL questions the knowledge base does not cover.")] = Path("benchmarks/out_of_scope.jsonl"),
     articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl used for scoring.")] = None,
@@ -76,7 +80,14 @@ def eval_answers(
     report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("benchmarks/out/answers.json"),
     data_dir: DataDir = None,
 ) -> None:
-    """Answers over the corpus: share citing a gold article, citations passing the check, abstention, answer latency."""
+    """Answers over the corpus: share citing a gold article, citations passing the check, abstention, answer latency;
+    with --facts, whether answers state the asked facts (found) and state them first (lead)."""
+    if facts:
+        from .cli_facts import eval_facts
+
+        return eval_facts(facts, corpus, articles, out_of_scope, reindex, report, data_dir, baseline)
+    if not qa:
+        fail("give --qa FILE (questions with gold articles) or --facts FILE (a key-fact set)")
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     in_scope, outside = [q for path in qa for q in _read_jsonl(path, "query")], _read_jsonl(out_of_scope, "query")
     assistant = _index_corpus(settings, corpus) if reindex else open_assistant(settings)

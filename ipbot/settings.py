@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the LLM (low keeps answers close to the sources).")
     llm_context_tokens: int = Field(8192, ge=1024, le=2_000_000, description="Context window of the model in tokens; sources are fitted into it after the prompt and the answer budget.")
     llm_max_answer_tokens: int = Field(800, ge=64, le=32_000, description="Most tokens the LLM may write in one answer.")
+    llm_output: Literal["auto", "json_schema", "json_object", "ollama", "none"] = Field(
+        "auto", description="How answers are asked for as JSON following a small schema (sentences with their source numbers): "
+                            "'json_schema' (OpenAI, vLLM response_format), 'json_object' (llama-cpp-python server: response_format with a schema), "
+                            "'ollama' (the format field), 'none' (plain text with [n] markers). 'auto': json_schema, then json_object, "
+                            "then none, as the endpoint refuses them (HTTP 400/422, an error naming the format, or a reply that is not JSON), remembered while the assistant runs.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 429/5xx), with exponential backoff.")
     llm_rerank: bool = Field(False, description="Let the LLM reorder the retrieved passages before answering (off by default: one extra LLM call per question; see benchmarks/RESULTS.md).")

@@ -3,6 +3,8 @@
 ``POST /v1/chat/completions`` answers each call with the next scripted behaviour — a reply
 (streamed as server-sent events when the request says ``stream: true``), an HTTP error, a sleep
 past the client's timeout, or a malformed body/stream — and records every request's JSON.
+``FakeOpenAI(refuse={"json_schema": 400})`` plays an endpoint that does not do one kind of structured
+output: such requests get that HTTP status without using a scripted behaviour.
 """
 from __future__ import annotations
 
@@ -51,22 +53,40 @@ def malformed(text: str = "开头正常") -> Behaviour:
     return Behaviour(text=text, malformed=True)
 
 
+def answer_json(*sentences: tuple[str, list[int]], answerable: bool = True) -> str:
+    """A structured reply of the answer schema: ``answer_json(("期限为十二年。", [1]))``."""
+    return json.dumps({"answerable": answerable, "sentences": [{"text": t, "sources": list(n)} for t, n in sentences]}, ensure_ascii=False)
+
+
+def output_format(request: dict) -> str:
+    """The structured output a request asks for: 'json_schema', 'json_object', 'ollama' (the format field) or 'none'."""
+    if "format" in request:
+        return "ollama"
+    return (request.get("response_format") or {}).get("type") or "none"
+
+
 def parrot(request: dict) -> str:
     """A stand-in model: the first sentence of each of the first three sources, cited, plus one sentence with a fee
-    no source states and one marker to a source that does not exist (both must be removed by the citation check)."""
+    no source states and one marker to a source that does not exist (both must be removed by the citation check);
+    the same as JSON when the request asks for structured output."""
     user = request["messages"][-1]["content"]
-    out = []
+    pairs = []
     for m in list(re.finditer(r"<source id=(\d+)>\n[^\n]*\n(.*?)\n</source>", user, re.S))[:3]:
         first = re.split(r"(?<=[。！？!?；;])", m.group(2).strip(), maxsplit=1)[0].strip()
-        out.append(f"{first.rstrip('。；;')}[{m.group(1)}]。")
-    return "".join(out) + "年费为每年九百九十九元[1]。详见其他规定[99]。" if out else "NO_ANSWER"
+        pairs.append((first.rstrip("。；;") + "。", [int(m.group(1))]))
+    if pairs:
+        pairs += [("年费为每年九百九十九元。", [1]), ("详见其他规定。", [99])]
+    if output_format(request) != "none":
+        return answer_json(*pairs, answerable=bool(pairs))
+    return "".join(f"{t[:-1]}[{n[0]}]。" for t, n in pairs) or "NO_ANSWER"
 
 
 class FakeOpenAI:
     """The server: ``script`` behaviours are used in order; ``calls`` holds the requests' JSON."""
 
-    def __init__(self, default: Behaviour | None = None) -> None:
+    def __init__(self, default: Behaviour | None = None, refuse: dict[str, int] | None = None) -> None:
         self.default = default
+        self.refuse = dict(refuse or {})
         self.script: deque[Behaviour] = deque()
         self.calls: list[dict] = []
         self.headers: list[dict] = []
@@ -78,6 +98,11 @@ class FakeOpenAI:
         """Base URL to configure (ends with /v1)."""
         assert self._server is not None, "start() the server first"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    @property
+    def formats(self) -> list[dict]:
+        """Per request, what it sent to ask for structured output: its ``response_format`` and ``format`` (Ollama) fields."""
+        return [{k: c[k] for k in ("response_format", "format") if k in c} for c in self.calls]
 
     def push(self, *behaviours: Behaviour) -> "FakeOpenAI":
         """Queue behaviours for the next calls."""
@@ -143,6 +168,11 @@ class _Handler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server_fake.calls.append(request)
         self.server_fake.headers.append(dict(self.headers))
+        refused = self.server_fake.refuse.get(output_format(request))
+        if refused:
+            message = f"response_format type {output_format(request)!r} is not supported"
+            self._send(refused, json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": refused}}).encode())
+            return
         b = self.server_fake.next_behaviour()
         if callable(b.text):
             b = Behaviour(b.text(request), b.status, b.delay, b.malformed, b.chunk_chars)

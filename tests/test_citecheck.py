@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.citecheck import CitationChecker, cut_sentences, markers_in, verify_citations
+from bot.citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, verify_citations
 from bot.numerals import figures_of, normalize_figures, zh_to_int
 
 TERM = "《示例保护法》 第三条\n第三条 示例权的期限为十二年，自申请日起计算。"
@@ -107,3 +107,32 @@ def test_glossary_maps_both_ways():
     assert en_to_zh("Is a design patent renewed in the grace period? Trademarks too.") == ["外观设计", "外观设计专利", "宽展期", "商标"]
     assert en_to_zh("nothing here") == []
     assert zh_terms_in("实用新型专利权人应当缴纳年费") == [("实用新型专利", "utility model patent"), ("年费", "annual fee")]
+
+
+@pytest.mark.parametrize("reply", [
+    "示例权的期限为十二年[1]。", "示例权的期限为十二年[1,2]。", "示例权的期限为十二年【1】。", "示例权的期限为十二年[1][2]。",
+    "示例权的期限为十二年[来源1]。", "示例权的期限为十二年[source 1]。", "示例权的期限为十二年[Source 1]。", "示例权的期限为十二年[^1]。",
+    "示例权的期限为十二年【来源1】。", "示例权的期限为十二年[1]、[2]。", "示例权的期限为十二年（1）。", "示例权的期限为十二年(1)。",
+    "示例权的期限为十二年。(1)", "示例权的期限为十二年。（1）\n", "示例权的期限为十二年(1)", "示例权的期限为十二年[来源1、2]。",
+    "**示例权的期限**为十二年[1]。", "## 示例权的期限为十二年[1]。", "示例权的期限为十二年。[来源 1]",
+])
+def test_marker_forms_small_models_write_are_read_as_n(reply):
+    whole = CitationChecker.over([TERM, FEE])
+    streamed = CitationChecker.over([TERM, FEE])
+    shown = "".join(streamed.feed(ch) for ch in reply) + streamed.finish()
+    assert whole.check_all(reply).startswith("示例权的期限为十二年[1]") and shown == whole.text
+    assert whole.kept[0].cites[0] == 1 and markers_in(normalize_markers(reply)) in ([1], [1, 2])
+
+
+@pytest.mark.parametrize("reply,expected", [
+    ("- 示例权的期限为十二年[1]。", "- 示例权的期限为十二年[1]。"),
+    ("1. 示例权的期限为十二年[1]。\n2. 小型企业可以请求减缴百分之八十五的年费[2]。", "1. 示例权的期限为十二年[1]。\n2. 小型企业可以请求减缴百分之八十五的年费[2]。"),
+    ("### 结论\n**小型企业**可以请求减缴百分之八十五的年费【来源2】。", "小型企业可以请求减缴百分之八十五的年费[1]。"),
+])
+def test_markdown_lists_headings_and_emphasis_still_check(reply, expected):
+    assert CitationChecker.over([TERM, FEE]).check_all(reply) == expected
+
+
+@pytest.mark.parametrize("text", ["需要以下材料：(1)申请书；(2)照片。", "分为(1)、(2)两类。", "如下。(1) 申请书"])
+def test_numbers_in_parentheses_inside_a_sentence_are_not_markers(text):
+    assert normalize_markers(text) == text

@@ -59,11 +59,11 @@ def test_docx_export_has_real_word_footnotes(draft):
     text = "\n".join(p.text for p in document.paragraphs)
     assert "答复意见（草稿）" in text and "减缴百分之八十五的年费。" in text and "[1]" not in text
     notes = docx_footnotes(data)
-    assert len(notes) == 4
-    assert notes[0].startswith("《示例保护法》第五条") and notes[3] == "《蓝色风车指南<b>》怎么申请：“向示例管理局提交申请书 & 照片。”"
+    assert len(notes) == 3  # the basis line is listed under the legal bases, not repeated as a key point
+    assert notes[0].startswith("《示例保护法》第五条") and notes[2] == "《蓝色风车指南<b>》怎么申请：“向示例管理局提交申请书 & 照片。”"
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         body = z.read("word/document.xml").decode()
-        assert body.count("<w:footnoteReference") == 4
+        assert body.count("<w:footnoteReference") == 3
         assert "footnotes+xml" in z.read("[Content_Types].xml").decode()
         assert "relationships/footnotes" in z.read("word/_rels/document.xml.rels").decode()
 
@@ -71,7 +71,7 @@ def test_docx_export_has_real_word_footnotes(draft):
 def test_edited_markers_without_a_source_stay_text(draft):
     draft.body += "\n另见[9]。"
     assert "另见[9]。" in draft_markdown(draft)
-    assert len(docx_footnotes(draft_docx(draft))) == 4
+    assert len(docx_footnotes(draft_docx(draft))) == 3
 
 
 def test_drafts_are_saved_updated_and_listed(tmp_path, draft):

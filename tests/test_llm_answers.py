@@ -1,5 +1,6 @@
 """Answers written by an LLM over real HTTP (a scripted OpenAI-compatible server): checked citations,
-fallback to the extractive answer when the model fails, abstention, prompt injection, streaming, secrecy of the key."""
+fallback to the extractive answer when the model fails, abstention, prompt injection, streaming, secrecy of the key;
+structured (JSON) output in each mode and the auto probe, tolerant markers, answers that do not answer."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from conftest import FAKE_LAW, GUIDE, run_cli
-from fake_openai import FakeOpenAI, error, malformed, reply, slow
+from fake_openai import FakeOpenAI, answer_json, error, malformed, reply, slow
 
 SECRET = "sk-test-SECRET-4242"
 MAINTENANCE = """# 风车保养须知
@@ -68,7 +69,7 @@ def make_assistant(kb_dir, fake, **overrides):
 
     data, kb = kb_dir
     values = dict(data_dir=data, llm_base_url=fake.url, llm_api_key=SECRET, llm_model="fake-model", llm_timeout_s=2.0,
-                  llm_max_retries=1, llm_retry_backoff_s=0.01, _env_file=None)
+                  llm_max_retries=1, llm_retry_backoff_s=0.01, llm_output="none", _env_file=None)
     return Assistant(Settings(**{**values, **overrides}), kb)
 
 
@@ -159,10 +160,11 @@ def test_out_of_scope_question_abstains_without_calling_the_model(kb_dir, fake):
     assert fake.calls == []
 
 
-def test_model_saying_the_sources_do_not_answer_makes_it_abstain(kb_dir, fake):
+def test_model_declining_a_question_retrieval_covers_gives_the_quoted_answer_not_an_abstention(kb_dir, fake):
     fake.push(reply("NO_ANSWER"))
     answer = make_assistant(kb_dir, fake).ask(TERM_Q)
-    assert answer.abstained and answer.mode == "llm" and "12330" in answer.answer and answer.prompt.startswith("answer.zh@")
+    assert not answer.abstained and answer.declined and answer.mode == "extractive" and answer.fallback
+    assert "十二年" in answer.answer and answer.prompt.startswith("answer.zh@") and answer.to_dict()["model_declined"]
 
 
 def test_instructions_inside_documents_are_framed_as_data_and_an_uncited_reply_is_not_shown(kb_dir, fake):
@@ -181,17 +183,19 @@ def test_extractive_answer_quotes_the_answer_the_legal_basis_and_next_steps(kb_d
     answer = make_assistant(kb_dir, fake, llm_backend="none").ask("小型企业的示例权年费可以减缴多少？")
     assert answer.mode == "extractive" and not answer.fallback and "百分之八十五" in answer.answer
     body = answer.answer.split("\n\n出处：")[0].splitlines()
-    assert body[0] == "根据知识库中的规定："
-    assert any(line.startswith("依据：《中华人民共和国示例保护法》第五条") for line in body)
-    assert all(re.search(r"\[\d\]", line) for line in body[1:])
-    steps = make_assistant(kb_dir, fake, llm_backend="none").ask("风车叶片多久保养一次？")
-    assert "下一步：\n1. 联系示例管理局指定的机构预约叶片保养[" in steps.answer and "两年" in steps.answer
+    assert "百分之八十五" in body[0] and re.search(r"\[\d\]", body[0])  # the asked figure first
+    assert any(line.startswith("依据：《中华人民共和国示例保护法》第五条") for line in body[:2])
+    assert all(re.search(r"\[\d\]", line) for line in body if line and line != "下一步：")
+    assert "下一步" not in answer.answer  # not a what-to-do question
+    steps = make_assistant(kb_dir, fake, llm_backend="none").ask("风车叶片保养要怎么办理？")
+    assert "\n\n下一步：\n1. 联系示例管理局指定的机构预约叶片保养[" in steps.answer and "两年" in steps.answer
 
 
 def test_english_question_over_chinese_sources_glosses_the_terms(kb_dir, fake):
     answer = make_assistant(kb_dir, fake, llm_backend="none").ask("Can small enterprises get a reduction of the annual fee?")
     assert answer.language == "en" and not answer.abstained
-    assert answer.answer.startswith("From the knowledge base (the quotes are the original Chinese text):")
+    first = answer.answer.splitlines()[0]
+    assert re.match(r"^《中华人民共和国示例保护法》, Art\. 5 — 85%: ", first) and "百分之八十五" in first  # English first, then the quote
     assert "百分之八十五" in answer.answer and "年费 = annual fee" in answer.answer and "\n\nSources:\n[1]" in answer.answer
 
 
@@ -243,7 +247,7 @@ def cli_kb(tmp_path_factory, docs):
 
 def test_cli_streams_the_checked_answer(cli_kb, fake):
     fake.push(reply(term_reply))
-    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_TIMEOUT_S": "5"}
+    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_TIMEOUT_S": "5", "IPBOT_LLM_OUTPUT": "none"}
     res = run_cli("ask", TERM_Q, "--stream", "--data-dir", str(cli_kb), env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("示例权的期限为十二年，自申请日起计算[1]。\n\n出处：\n[1] 《")
@@ -253,7 +257,8 @@ def test_cli_streams_the_checked_answer(cli_kb, fake):
 
 def test_cli_falls_back_without_a_traceback_or_the_key(cli_kb, fake):
     fake.push(error(500), error(500), error(500), error(500))
-    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_MAX_RETRIES": "1", "IPBOT_LLM_RETRY_BACKOFF_S": "0"}
+    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_MAX_RETRIES": "1", "IPBOT_LLM_RETRY_BACKOFF_S": "0",
+           "IPBOT_LLM_OUTPUT": "none"}
     res = run_cli("ask", TERM_Q, "--stream", "--data-dir", str(cli_kb), env=env)
     assert res.returncode == 0 and "Traceback" not in res.stderr
     assert res.stdout.startswith("大模型服务暂时无法连接或响应超时") and "十二年" in res.stdout
@@ -261,3 +266,105 @@ def test_cli_falls_back_without_a_traceback_or_the_key(cli_kb, fake):
     answer = json.loads(as_json.stdout)
     assert answer["mode"] == "extractive" and answer["fallback"] and "Traceback" not in as_json.stderr
     assert SECRET not in res.stdout + res.stderr + as_json.stdout + as_json.stderr
+
+
+def term_json(request: dict) -> str:
+    n = source_number(request, "第三条 示例权的期限")
+    return answer_json(("示例权的期限为十二年，自申请日起计算。", [n]), ("每年年费为五百元。", [n]), ("详见其他规定。", [99]))
+
+
+def direct(kb_dir, fake, question: str = TERM_Q, output: str = "json_schema", stream: bool = False) -> list:
+    """What generate yields for ``question`` over the test passages, with a fresh OpenAIChat."""
+    from bot.generate import generate
+    from bot.llm import LLMConfig, OpenAIChat
+    from prompts import default_prompts
+
+    llm = OpenAIChat(LLMConfig(model="fake-model", base_url=fake.url, timeout_s=2.0, max_retries=0, output=output))
+    hits = make_assistant(kb_dir, fake).search(question, 6)
+    return list(generate(llm, question, "zh", hits, prompt=default_prompts().get("answer", "zh"), min_overlap=0.5, stream=stream))
+
+
+def test_json_schema_reply_becomes_a_checked_answer_with_its_citations(kb_dir, fake):
+    from bot.generate import ANSWER_SCHEMA, JSON_HINT
+
+    fake.push(reply(term_json))
+    answer = make_assistant(kb_dir, fake, llm_output="json_schema").ask(TERM_Q)
+    assert answer.mode == "llm" and not answer.fallback and answer.dropped == 2
+    assert answer.answer.startswith("示例权的期限为十二年，自申请日起计算[1]。\n\n出处：\n[1] 《")
+    assert [c.article_label for c in answer.citations] == ["第三条"] and "五百" not in answer.answer
+    assert fake.formats == [{"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": ANSWER_SCHEMA, "strict": True}}}]
+    assert fake.calls[0]["messages"][0]["content"].endswith(JSON_HINT["zh"])
+
+
+def test_structured_output_streams_the_checked_text_of_one_plain_call(kb_dir, fake):
+    from bot import Answer
+
+    fake.push(reply(term_json))
+    items = list(make_assistant(kb_dir, fake, llm_output="json_schema").ask_stream(TERM_Q))
+    final = items[-1]
+    assert isinstance(final, Answer) and final.mode == "llm" and "".join(items[:-1]) == final.answer
+    assert fake.calls[0]["stream"] is False and len(fake.calls) == 1
+
+
+@pytest.mark.parametrize("output,sent", [("json_object", {"response_format": {"type": "json_object", "schema": "SCHEMA"}}),
+                                         ("ollama", {"format": "SCHEMA"})])
+def test_json_object_and_ollama_modes_send_the_schema_their_way(kb_dir, fake, output, sent):
+    from bot.generate import ANSWER_SCHEMA
+
+    fake.push(reply(term_json))
+    answer = make_assistant(kb_dir, fake, llm_output=output).ask(TERM_Q)
+    assert answer.mode == "llm" and answer.answer.startswith("示例权的期限为十二年，自申请日起计算[1]。")
+    expected = json.loads(json.dumps(sent).replace('"SCHEMA"', json.dumps(ANSWER_SCHEMA)))
+    assert fake.formats == [expected]
+
+
+@pytest.mark.parametrize("status", [400, 422, 500])
+def test_auto_falls_back_from_a_refused_json_schema_to_json_object_and_remembers_it(kb_dir, status):
+    """400/422, or (llama-cpp-python) a 500 naming response_format: not retried, not probed again."""
+    with FakeOpenAI(refuse={"json_schema": status}) as fake:
+        fake.push(reply(term_json), reply(term_json))
+        assistant = make_assistant(kb_dir, fake, llm_output="auto")
+        first, second = assistant.ask(TERM_Q), assistant.ask(TERM_Q)
+        types = [f.get("response_format", {}).get("type") for f in fake.formats]
+    assert first.mode == second.mode == "llm" and not first.fallback and "十二年" in second.answer
+    assert types == ["json_schema", "json_object", "json_object"]
+    assert assistant.llm.output_mode == "json_object"
+
+
+def test_auto_checks_a_reply_that_is_not_json_as_plain_text_then_stops_asking_for_it(kb_dir):
+    with FakeOpenAI(refuse={"json_object": 400}) as fake:
+        fake.push(reply(term_reply), reply(term_reply))
+        assistant = make_assistant(kb_dir, fake, llm_output="auto")
+        first, second = assistant.ask(TERM_Q), assistant.ask(TERM_Q)
+        sent = [f.get("response_format", {}).get("type") for f in fake.formats]
+    assert first.mode == second.mode == "llm" and first.answer.startswith("示例权的期限为十二年，自申请日起计算[1]。")
+    assert sent == ["json_schema", "json_object", None] and assistant.llm.output_mode == "none"
+
+
+def test_answerable_false_yields_none(kb_dir, fake):
+    fake.push(reply(answer_json(answerable=False)))
+    assert direct(kb_dir, fake) == [None]
+
+
+def test_plain_text_markers_in_other_forms_are_read(kb_dir, fake):
+    def tolerant(request: dict) -> str:
+        n = source_number(request, "第三条 示例权的期限")
+        return f"## 回答\n**示例权的期限**为十二年（{n}）。\n- 自申请日起计算[来源{n}]。"
+
+    fake.push(reply(tolerant))
+    answer = make_assistant(kb_dir, fake).ask(TERM_Q)
+    assert answer.mode == "llm" and answer.answer.startswith("示例权的期限为十二年[1]。\n- 自申请日起计算[1]。\n\n出处：")
+
+
+def test_answer_that_restates_the_question_or_lacks_the_asked_fact_is_not_used(kb_dir, fake):
+    from bot.llm import NOTICES, LLMUnverifiable
+
+    fake.push(reply(lambda r: f"示例权有期限[{source_number(r, '第三条 示例权')}]。"))
+    with pytest.raises(LLMUnverifiable, match="only restates the question"):
+        direct(kb_dir, fake, output="none")
+    fake.push(reply(lambda r: answer_json(("向示例管理局提交申请书和风车照片。", [source_number(r, "风车照片")]))))
+    with pytest.raises(LLMUnverifiable, match="gives no duration"):
+        direct(kb_dir, fake)
+    fake.push(reply(lambda r: f"示例权有期限[{source_number(r, '第三条 示例权')}]。"))
+    answer = make_assistant(kb_dir, fake).ask(TERM_Q)
+    assert answer.mode == "extractive" and answer.fallback == NOTICES["unsupported"]["zh"] and "十二年" in answer.answer

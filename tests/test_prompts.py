@@ -70,3 +70,32 @@ def test_rendering_with_wrong_variables_names_them():
     p = default_prompts().get("abstain", "zh")
     with pytest.raises(PromptError, match=r"missing human_channel; unexpected phone"):
         p.render(phone="12330")
+
+
+def _long_article(i: int, relevant: str = "") -> "object":
+    from knowledge.records import ChunkRecord, ScoredChunk
+
+    filler = [f"第{i}条第{k}款规定蓝色风车的造型、颜色、叶片数量和安装位置，由示例管理局登记并公告。" for k in range(40)]
+    if relevant:
+        filler[25] = relevant
+    return ScoredChunk(ChunkRecord(f"c{i}", "law", i, f"第{i}条 " + "".join(filler),
+                                   {"title": "示例保护法", "article_label": f"第{i}条"}), 1.0 / i)
+
+
+@pytest.mark.parametrize("language,structured", [("zh", False), ("zh", True), ("en", False), ("en", True)])
+def test_a_4k_model_still_gets_four_sources_trimmed_to_what_the_question_asks(language, structured):
+    from types import SimpleNamespace
+
+    from bot.generate import MESSAGE_OVERHEAD_TOKENS, build_messages
+    from bot.llm import LLMConfig
+    from knowledge import count_tokens
+
+    llm = SimpleNamespace(config=LLMConfig(model="local", context_tokens=4096, max_answer_tokens=800))
+    hits = [_long_article(i, "示例权的期限为十二年，自申请日起计算。" if i == 3 else "") for i in range(1, 11)]
+    assert all(count_tokens(h.chunk.text) > 1500 for h in hits)
+    question = "示例权的期限是多久？"
+    ctx, messages = build_messages(llm, default_prompts().get("answer", language), question, language, hits, structured=structured)
+    used = sum(count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in messages)
+    assert len(ctx.hits) >= 4 and used + 800 <= 4096
+    assert all(f"《示例保护法》 第{n}条" in block.split("\n")[1] for n, block in enumerate(ctx.blocks, 1))
+    assert "示例权的期限为十二年，自申请日起计算。" in ctx.blocks[2] and ctx.blocks[2].split("\n")[2].startswith("第3条 ")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot import Assistant, InvalidQuestion, SearchFilters
-from bot.query import normalize_question, passage_language, rewrite_followup, split_options
+from bot.followup import rewrite_followup
+from bot.query import normalize_question, passage_language, split_options
 from bot.references import find_references, title_matches
 from bot.retrieval import plan_query
 from ingest import IngestOptions, ingest_file, ingest_paths

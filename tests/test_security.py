@@ -187,7 +187,7 @@ def test_the_server_bounds_what_it_stores(site):
     assert (db.one("SELECT MAX(LENGTH(comment)) AS n FROM feedback")["n"] or 0) <= 20_000
     with client(url, STAFF) as c:
         session = "draft-" + os.urandom(4).hex()
-        made, _ = join(c, "/staff", handler_index(c, "/staff", "make"), ["示例权的期限是多久？", "", "", ""], session)
+        made, _ = join(c, "/staff", handler_index(c, "/staff", "make"), ["示例权的期限是多久？", "", "", "", ""], session)
         assert made.status_code == 200
         assert [m for m in events(c, "/staff", session) if m.get("msg") == "process_completed"][-1]["success"]
         saved, _ = join(c, "/staff", handler_index(c, "/staff", "store"), [None, "稿" * 50_000], session)

@@ -6,6 +6,7 @@ import pytest
 
 from browser import browser_page, screenshot, served_app
 from conftest import FAKE_LAW, GUIDE, run_cli
+from test_answer_first import PATENT_TERMS
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,7 @@ def app_url(tmp_path_factory):
     (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
     (docs / "windmill-guide.md").write_text(GUIDE, encoding="utf-8")
     (docs / "windmill-guide.en.md").write_text(ENGLISH_GUIDE, encoding="utf-8")
+    (docs / "patent-terms.md").write_text(PATENT_TERMS, encoding="utf-8")
     data = root / "var"
     assert run_cli("ingest", str(docs), "--data-dir", str(data)).returncode == 0
     with served_app(data, {"IPBOT_CHAT_RATE_LIMIT": "60"}) as url:
@@ -76,6 +78,21 @@ def test_feedback_is_recorded(app_url):
         page.locator("#thumbs-down").click()
         page.locator("#feedback-status").get_by_text("谢谢您的反馈", exact=False).wait_for(timeout=30_000)
         assert page.locator("#feedback-comment textarea").input_value() == ""
+
+
+def test_a_followup_in_the_chat_keeps_the_asked_attribute(app_url):
+    with browser_page() as page:
+        page.goto(app_url)
+        ask(page, "外观设计专利保护多少年？")
+        chat = page.locator("#chat")
+        chat.get_by_text("十五年", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_text("以上为一般性信息", exact=False).first.wait_for(timeout=60_000)
+        ask(page, "那实用新型呢？")
+        page.wait_for_function("""() => { const bots = document.querySelectorAll('#chat .message.bot, #chat [data-testid="bot"]');
+            return bots.length >= 2 && bots[bots.length - 1].innerText.includes('实用新型专利权的期限为十年'); }""", timeout=60_000)
+        last = chat.locator('.message.bot, [data-testid="bot"]').last.inner_text()
+        assert last.strip().startswith("实用新型专利权的期限为十年") and "技术方案" not in last.split("\n")[0]
+        screenshot(page, "chat-followup")
 
 
 def test_interface_switches_to_english(app_url):

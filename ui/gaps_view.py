@@ -9,7 +9,7 @@ from bot import BotError, Services
 from .common import require
 from .render import esc, table_html
 
-REASONS = {"abstained": "未能回答 abstained", "weak": "依据不足 weak support", "disliked": "差评 disliked"}
+REASONS = {"abstained": "未能回答 abstained", "declined": "模型拒答 model declined", "weak": "依据不足 weak support", "disliked": "差评 disliked"}
 
 
 def build_gaps(services: Services, demo: gr.Blocks) -> None:

@@ -32,6 +32,8 @@ def build_staff(services: Services) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         question = gr.Textbox(label="企业咨询 Client's question", lines=3, elem_id="draft-question")
+                        earlier = gr.Textbox(label="此前问过的问题（可选，每行一个）Client's earlier questions (optional, one per line)", lines=2,
+                                             elem_id="draft-history")
                         with gr.Row():
                             industry = gr.Textbox(label="行业 Industry（可选）", elem_id="draft-industry")
                             region = gr.Textbox(label="地区 Region（可选）", elem_id="draft-region")
@@ -60,10 +62,10 @@ def build_staff(services: Services) -> gr.Blocks:
                     conv_csv = gr.Button("导出 CSV", elem_id="conv-csv")
                 conv_file = gr.File(label="导出文件 Exported file", interactive=False, elem_id="conv-file")
 
-        def make(q, ind, reg, stg, request: gr.Request):
+        def make(q, hist, ind, reg, stg, request: gr.Request):
             require(services, request, "staff")
             try:
-                draft = services.draft(q or "", {"industry": ind, "region": reg, "stage": stg})
+                draft = services.draft(q or "", {"industry": ind, "region": reg, "stage": stg}, (hist or "").splitlines())
             except InvalidQuestion:
                 return gr.skip(), gr.skip(), gr.skip(), "请先输入企业的问题。Type the client's question first."
             except BotError as exc:
@@ -132,8 +134,8 @@ def build_staff(services: Services) -> gr.Blocks:
         demo.load(who_is, None, who)
         demo.load(list_saved, None, [saved, pick])
         draft_outputs = [current, body, bases, status]
-        generate.click(make, [question, industry, region, stage], draft_outputs)
-        regenerate.click(make, [question, industry, region, stage], draft_outputs)
+        generate.click(make, [question, earlier, industry, region, stage], draft_outputs)
+        regenerate.click(make, [question, earlier, industry, region, stage], draft_outputs)
         save.click(store, [current, body], [current, status]).then(list_saved, None, [saved, pick])
         to_docx.click(export_docx, [current, body], [exported, status])
         to_md.click(export_md, [current, body], [exported, status])

@@ -1,0 +1,126 @@
+"""Follow-up questions made to stand alone from the conversation, by rule: a follow-up that names only a new subject
+("那实用新型呢？", "And a trademark?") keeps the attribute asked before (term, fee, deadline …); one that asks only a new
+attribute ("到期了怎么续？", "How do I renew it?") keeps the subject talked about before."""
+from __future__ import annotations
+
+import re
+
+from knowledge import tokenize
+
+from .query import language_of
+
+SUBJECTS_ZH = ["软件著作权", "计算机软件著作权", "计算机软件", "发明专利申请", "发明专利", "实用新型专利", "实用新型", "外观设计专利", "外观设计",
+               "商业秘密", "技术秘密", "集成电路布图设计", "布图设计", "植物新品种", "驰名商标", "注册商标", "集体商标", "证明商标",
+               "商标", "著作权", "版权", "作品", "软件", "域名", "专利权", "专利", "发明"]
+SUBJECTS_EN = ["software copyright", "invention patents?", "utility models?", "design patents?", "industrial designs?", "trade secrets?",
+               "layout designs?", "plant variet(?:y|ies)", "well-known (?:trade)?marks?", "registered trademarks?", "trade ?marks?",
+               "copyrights?", "software", "domain names?", "patents?", "inventions?"]
+MAX_FOLLOWUP_CHARS = {"zh": 40, "en": 90}
+_ELLIPTIC_ZH = re.compile(r"^(?:那如果是|那如果|那么|如果是|换成|要是|那|还有)?\s*(?P<subject>.{1,14}?)\s*(?:呢|又如何|怎么样|也一样吗|也是吗|也这样吗)?[？?。！!]*$")
+_ELLIPTIC_EN = re.compile(r"^(?:and\s+)?(?:(?:what|how)\s+about\s+|for\s+|and\s+)?(?:an?\s+|the\s+)?(?P<subject>[\w\s-]{2,40}?)[\s?.!]*$", re.I)
+_FULLER = {("软件", True): "软件著作权", ("计算机软件", True): "计算机软件著作权", ("发明", False): "发明专利"}
+_CONNECTIVE_ZH = re.compile(r"^(?:那么|那如果|那|如果|还有|另外)\s*")
+_MARKER_ZH = re.compile(r"^(?:那么|那如果|那|如果是|如果|要是|换成|换作|还有)")
+_MARKER_EN = re.compile(r"^(?:and|what about|how about|what if|for)\b", re.I)
+_QUESTION_WORDS = set("多久 多少 多长 时间 是 的话 呢 吗 什么 怎么 如何 几 几年 要 能 可以 还 也 一样 那 那么 如果 要是 呀 啊 吧 的 了 "
+                      "how long what about which who is are does do the a an for it long much many".split())
+_PRONOUN_ZH = re.compile(r"它们|它|这个|该权利|这种|那个")
+_PRONOUN_EN = re.compile(r"\b(?:it|its|this one|that one|them|they)\b", re.I)
+
+
+def _subjects(language: str) -> list[str]:
+    return SUBJECTS_ZH if language == "zh" else SUBJECTS_EN
+
+
+def subject_of(text: str) -> str | None:
+    """The IP subject a question talks about (the most specific one named first), or None."""
+    language = language_of(text)
+    for pattern in _subjects(language):
+        m = re.search(pattern if language == "en" else re.escape(pattern), text, re.I)
+        if m:
+            return m.group(0)
+    return None
+
+
+def _only_subject(question: str) -> str | None:
+    """The new subject of an elliptical follow-up ("那实用新型呢？", "And a utility model?"), else None."""
+    q = question.strip()
+    language = language_of(q)
+    m = (_ELLIPTIC_ZH if language == "zh" else _ELLIPTIC_EN).match(q)
+    if m is None:
+        return None
+    named = subject_of(m.group("subject"))
+    if named is None:
+        return None
+    rest = m.group("subject").lower().replace(named.lower(), "", 1)
+    leftover = re.sub(r"[\s的呢吗啊呀吧,，、]|\b(?:a|an|the|one|ones|for|of|in|china|chinese)\b", "", rest, flags=re.I)
+    return named if len(leftover) <= 2 else None
+
+
+def _subject_span(text: str) -> tuple[int, int] | None:
+    """Where the subjects of a question start and end ("作品的著作权" in "作品的著作权保护多少年？")."""
+    language = language_of(text)
+    spans = [m.span() for p in _subjects(language) for m in re.finditer(p if language == "en" else re.escape(p), text, re.I)]
+    if not spans:
+        return None
+    start = min(a for a, _ in spans)
+    first = [b for a, b in spans if a == start]
+    near = [b for a, b in spans if a <= max(first) + 2]
+    return start, max(near)
+
+
+def _swap_subject(previous: str, new: str) -> str:
+    span = _subject_span(previous)
+    if span is None:
+        return f"{new} {previous}"
+    old = previous[span[0]:span[1]]
+    if language_of(new) == "zh":
+        new = _FULLER.get((new, bool(re.search("著作权|版权|作品", old))), new)
+    if language_of(new) == "en" and not old.lower().endswith("s") and new.lower().endswith("s"):
+        new = re.sub(r"ies$", "y", new[:-1] if not new.lower().endswith("ies") else new)
+    return previous[:span[0]] + new + previous[span[1]:]
+
+
+def _with_subject(question: str, subject: str) -> str:
+    language = language_of(question)
+    pronoun = _PRONOUN_ZH if language == "zh" else _PRONOUN_EN
+    if pronoun.search(question):
+        return pronoun.sub(subject, question, count=1)
+    return f"{subject}{_CONNECTIVE_ZH.sub('', question)}" if language == "zh" else f"{question.rstrip('?. ')} ({subject})?"
+
+
+def _content(question: str, subject: str) -> set[str]:
+    """The question's own words besides its subject and the words every question has."""
+    words = set(tokenize(question.lower().replace(subject.lower(), " ")))
+    return {w for w in words if w not in _QUESTION_WORDS and not re.fullmatch(r"\W+", w)}
+
+
+def _resolve(question: str, earlier: list[str]) -> str:
+    if not earlier:
+        return question
+    previous = earlier[-1]
+    language = language_of(question)
+    new_subject = _only_subject(question)
+    if new_subject is not None:
+        return _swap_subject(previous, new_subject)
+    named = subject_of(question)
+    marked = bool((_MARKER_ZH if language == "zh" else _MARKER_EN).match(question))
+    if named and len(question) <= MAX_FOLLOWUP_CHARS[language] and (marked or not _content(question, named)):
+        return f"{_swap_subject(previous, named)} {question}"
+    if (_PRONOUN_ZH if language == "zh" else _PRONOUN_EN).search(question) and (named or not subject_of(previous)):
+        return f"{previous} {question}"
+    if named or len(question) > MAX_FOLLOWUP_CHARS[language]:
+        return question
+    subject = next((s for s in map(subject_of, reversed(earlier)) if s), None)
+    return _with_subject(question, subject) if subject else f"{previous} {question}"
+
+
+def rewrite_followup(question: str, history: list[str]) -> str:
+    """The question made to stand alone from the earlier questions of the conversation (oldest first, each itself
+    resolved against those before it). After "外观设计专利保护多少年？", "那实用新型呢？" becomes "实用新型保护多少年？";
+    after "注册商标的有效期是多久？", "到期了怎么续？" becomes "注册商标到期了怎么续？". A question that names its own subject,
+    or is long, stands alone and is returned unchanged."""
+    resolved: list[str] = []
+    for earlier in history:
+        resolved.append(_resolve(earlier.strip(), resolved))
+    return _resolve(question.strip(), resolved)

@@ -1,0 +1,151 @@
+"""Answers that state the asked fact first, in a conversation: follow-ups that keep the attribute or the subject,
+one sentence for one fact however many sources say it, FAQ answers without their labels, next steps only for
+what-to-do questions, an English opening over Chinese law, and a model's NO_ANSWER on a covered question."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import FAKE_LAW, GUIDE
+from fake_openai import FakeOpenAI, reply
+
+PATENT_TERMS = """# 专利的期限与类型（测试指南）
+
+> 类型：指南 | 适用范围：全国 | 更新日期：2030-05-01 | 状态：现行
+
+## 各类专利的定义
+
+实用新型，是指对产品的形状、构造或者其结合所提出的适于实用的新的技术方案。外观设计，是指对产品的形状、图案所作出的富有美感的新设计。
+
+## 保护期
+
+外观设计专利权的期限为十五年，自申请日起计算。实用新型专利权的期限为十年，自申请日起计算。发明专利权的期限为二十年，自申请日起计算。
+
+## 续展
+
+注册商标有效期满需要继续使用的，应当在期满前十二个月内办理续展手续。
+"""
+FAQ = """# 常见问题：示例权年费减缴
+
+> 类型：问答 | 适用范围：全国 | 状态：现行 | 更新日期：2030-05-01
+
+## 问：小型企业的示例权年费能减多少？
+
+答：小型企业可以请求减缴百分之八十五的年费。减缴后每年只需缴纳四十五元。
+"""
+STEPS = """# 示例权申请手册
+
+> 类型：指南 | 适用范围：全国 | 更新日期：2030-05-01 | 状态：现行
+
+## 申请材料
+
+申请示例权要向示例管理局提交申请书和风车照片。
+
+## 下一步怎么做
+
+1. 准备申请书和三张风车照片。
+2. 向示例管理局提交申请示例权的材料。
+"""
+
+
+@pytest.fixture(scope="module")
+def kb_dir(tmp_path_factory, embedder):
+    from ingest import IngestOptions, collect_files, ingest_file
+    from knowledge import KnowledgeBase
+
+    docs = tmp_path_factory.mktemp("answer-first-docs")
+    (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
+    (docs / "example-law-copy.md").write_text(FAKE_LAW, encoding="utf-8")  # the same law indexed twice
+    (docs / "windmill-guide.md").write_text(GUIDE, encoding="utf-8")
+    (docs / "patent-terms.md").write_text(PATENT_TERMS, encoding="utf-8")
+    (docs / "faq.md").write_text(FAQ, encoding="utf-8")
+    (docs / "steps.md").write_text(STEPS, encoding="utf-8")
+    data = tmp_path_factory.mktemp("answer-first-kb")
+    kb = KnowledgeBase(data, embedder)
+    files, _ = collect_files([docs])
+    assert all(ingest_file(kb, f, IngestOptions()).status == "indexed" for f in files)
+    return data, kb
+
+
+def assistant(kb_dir, **overrides):
+    from bot import Assistant
+    from ipbot.settings import Settings
+
+    data, kb = kb_dir
+    return Assistant(Settings(**{"data_dir": data, "llm_backend": "none", "_env_file": None, **overrides}), kb)
+
+
+def body(answer) -> str:
+    from bot import answer_body
+
+    return answer_body(answer)
+
+
+def test_followups_keep_the_attribute_or_the_subject():
+    from bot.followup import rewrite_followup
+
+    assert rewrite_followup("那实用新型呢？", ["外观设计专利保护多少年？"]) == "实用新型保护多少年？"
+    assert rewrite_followup("发明呢？", ["外观设计专利保护多少年？", "那实用新型呢？"]) == "发明专利保护多少年？"
+    assert rewrite_followup("如果是软件呢？", ["作品的著作权保护多少年？"]) == "软件著作权保护多少年？"
+    assert rewrite_followup("And a utility model?", ["How long does a Chinese invention patent last?"]) == "How long does a Chinese utility model last?"
+    assert rewrite_followup("到期了怎么续？要在什么时候办？", ["注册商标的有效期是多久？"]) == "注册商标到期了怎么续？要在什么时候办？"
+    assert rewrite_followup("它要多久？", ["商标注册怎么申请？"]) == "商标要多久？"
+    assert rewrite_followup("发明专利的话是多久？", ["外观设计在国外首次申请后多久内来中国申请能享有优先权？"]).startswith("发明专利在国外首次申请后")
+    assert rewrite_followup("商标注册要多久？", ["发明专利保护多久？"]) == "商标注册要多久？"  # its own subject and attribute
+    assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "海关备案有效期几年？ 赔偿能有多少？"
+    assert rewrite_followup("那商标呢？", []) == "那商标呢？"
+
+
+def test_a_followup_that_changes_the_subject_is_answered_with_the_asked_attribute(kb_dir):
+    a = assistant(kb_dir)
+    first = a.ask("外观设计专利保护多少年？")
+    assert "十五年" in body(first).splitlines()[0]
+    follow = a.ask("那实用新型呢？", history=["外观设计专利保护多少年？"])
+    lead = body(follow).splitlines()[0]
+    assert "实用新型专利权的期限为十年" in lead and "技术方案" not in lead
+
+
+def test_the_answer_opens_with_the_fact_then_the_legal_basis_with_no_sentence_twice(kb_dir):
+    answer = assistant(kb_dir).ask("示例权保护多少年？")
+    lines = body(answer).splitlines()
+    assert "十二年" in lines[0] and re.search(r"\[\d\]\[\d\]", lines[0])  # the same article in two documents: cited together
+    assert lines[1].startswith("依据：《中华人民共和国示例保护法》第三条")
+    sentences = [re.sub(r"\[\d+\]", "", s) for line in lines for s in re.split(r"(?<=[。；])", line.lstrip("- ")) if len(s) > 6]
+    assert len(sentences) == len(set(sentences))
+    assert "下一步" not in answer.answer  # not a what-to-do question
+
+
+def test_a_faq_re_asked_is_answered_with_its_figures_and_without_its_labels(kb_dir):
+    answer = assistant(kb_dir).ask("小型企业的示例权年费能减多少？")
+    lead = body(answer).splitlines()[0]
+    assert lead.startswith("小型企业可以请求减缴百分之八十五的年费") and "四十五元" in lead
+    assert "答：" not in answer.answer and "问：" not in body(answer)
+
+
+def test_next_steps_only_for_what_to_do_questions_and_of_the_same_task(kb_dir):
+    how = assistant(kb_dir).ask("怎么申请示例权？")
+    assert "\n\n下一步：\n1. 准备申请书和三张风车照片[" in how.answer
+    fee = assistant(kb_dir).ask("示例权的年费是多少钱？")
+    assert "下一步" not in fee.answer and "三百元" in body(fee).splitlines()[0]
+
+
+def test_an_english_question_over_chinese_law_opens_in_english(kb_dir):
+    answer = assistant(kb_dir).ask("How long does a utility model patent last?")
+    first = body(answer).splitlines()[0]
+    assert re.match(r"^[A-Za-z][^。]*10 years", first) and "实用新型专利权的期限为十年" in first
+
+
+def test_a_model_that_declines_a_covered_question_gives_the_extractive_answer_and_a_gap(kb_dir, tmp_path):
+    from bot import Conversations, Gaps, open_app_db
+
+    with FakeOpenAI() as fake:
+        fake.push(reply("NO_ANSWER"))
+        a = assistant(kb_dir, llm_backend=None, llm_base_url=fake.url, llm_model="m", llm_output="none", llm_max_retries=0)
+        answer = a.ask("示例权保护多少年？")
+    assert not answer.abstained and answer.declined and answer.fallback and "十二年" in body(answer)
+    db = open_app_db(tmp_path)
+    conversations = Conversations(db)
+    conversations.record("s", "示例权保护多少年？", answer)
+    gaps = Gaps(db, conversations, kb_dir[1], tmp_path / "faq", None, None)
+    assert [q.reasons[0] for q in gaps.candidates()] == ["declined"]
