@@ -3,6 +3,7 @@ its figure), sources that say the same thing (cited together instead of quoted t
 English opening of an answer quoted from Chinese law."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import AbstractSet
 
@@ -27,6 +28,7 @@ AUTHORITY_WEIGHT = 0.15
 MIN_LEAD_CHARS = 8
 ECHO_OVERLAP = 0.6
 FAQ_MATCH = 0.75
+PAIR_SCREEN = 0.5
 _FAQ_LABEL = re.compile(r"^\s*(?:答|回答|A)\s*[:：]\s*")
 _FAQ_QUESTION = re.compile(r"^\s*(?:问|Q)\s*[:：]")
 _BASIS_NOTE = re.compile(r"\s*[（(](?:依据|法律依据|Legal basis)[:：][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]", re.I)
@@ -34,6 +36,25 @@ _PUNCT = re.compile(r"[\s\W_]+")
 _EN_UNITS = {"年": "years", "个月": "months", "月": "months", "日": "days", "天": "days", "工作日": "working days", "个工作日": "working days",
              "元": "yuan", "倍": "times"}
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(个工作日|工作日|个月|年(?!度)|月|日|天|元|倍|%)")
+
+
+@functools.lru_cache(maxsize=16384)
+def tokens_of(text: str) -> frozenset[str]:
+    """The search tokens of a sentence (cached: the same sentences are scored for every part of a question)."""
+    return frozenset(tokenize(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def shared(sentence: str, other: str) -> float:
+    """How much of ``sentence`` is in ``other`` (bot.citecheck.overlap, cached)."""
+    return overlap(sentence, [Source(other)])
+
+
+@functools.lru_cache(maxsize=16384)
+def _pairs(text: str) -> frozenset[str]:
+    """Adjacent character pairs of a text's words (a cheap screen before the word overlap)."""
+    t = _PUNCT.sub("", text.lower())
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
 
 
 def core(text: str) -> str:
@@ -69,7 +90,7 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
         for position, sentence in enumerate(split_sentences(hit.chunk.text)):
             if (skip and (hit.chunk.chunk_id, sentence) in skip) or not _quotable(sentence, hit):
                 continue
-            tokens = set(tokenize(sentence))
+            tokens = tokens_of(sentence)
             cov = weighted_coverage(terms, tokens, index) + (CONTEXT_WEIGHT * weighted_coverage(context, tokens, index) if context else 0.0)
             near = (closeness or {}).get((rank, sentence), 0.0)
             if cov <= 0 and near <= 0 and rank >= ALWAYS_ELIGIBLE:
@@ -84,17 +105,21 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
 
 
 def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None) -> tuple[int, str] | None:
-    """(hit rank, sentence) of the best-scored sentence; for an English question, an English sentence instead when one
-    states the same figures and scores within ``LANGUAGE_WEIGHT`` of it (and states the asked kind if the best one does)."""
+    """(hit rank, sentence) of the best-scored sentence. For an English question the best Chinese sentence (the law's
+    own words) leads unless an English sentence says the same — states its figures, or it has none and the English
+    one scores at least as well — and scores within ``LANGUAGE_WEIGHT`` of it."""
     if not scored:
         return None
     best = scored[0]
-    if language == "en" and not is_english(best[3]):
-        wants_kind = states_kind(kind, best[3])
-        figures = _amounts(core(best[3]))
-        english = next((c for c in scored if is_english(c[3]) and c[0] >= best[0] - LANGUAGE_WEIGHT and figures
-                        and figures <= _amounts(c[3]) and (not wants_kind or states_kind(kind, c[3]))), None)
-        best = english or best
+    if language == "en":
+        chinese = next((c for c in scored if not is_english(c[3])), None)
+        english = next((c for c in scored if is_english(c[3])), None)
+        if chinese is None or english is None:
+            return best[1], best[3]
+        figures = _amounts(core(chinese[3]))
+        same = figures <= _amounts(english[3]) if figures else english[0] >= chinese[0]
+        wants_kind = states_kind(kind, chinese[3])
+        best = english if same and english[0] >= chinese[0] - LANGUAGE_WEIGHT and (not wants_kind or states_kind(kind, english[3])) else chinese
     return best[1], best[3]
 
 
@@ -106,7 +131,7 @@ def faq_answer(question: str, terms: list[str], hits: list[ScoredChunk], index: 
         label = hit.chunk.metadata.get("article_label") or ""
         if not (_FAQ_QUESTION.match(label) or label.rstrip().endswith(("？", "?"))):
             continue
-        if weighted_coverage(terms, set(tokenize(label)), index) < FAQ_MATCH:
+        if weighted_coverage(terms, tokens_of(label), index) < FAQ_MATCH:
             continue
         answer = ""
         for sentence in split_sentences(hit.chunk.text):
@@ -130,7 +155,12 @@ def repeats(quote: str, other: str, min_overlap: float = ECHO_OVERLAP) -> bool:
     ``min_overlap`` of its words."""
     quote, other = core(quote), core(other)
     mine = _amounts(quote)
-    return mine <= _amounts(other) and (bool(mine) or min_overlap >= ECHO_OVERLAP) and overlap(quote, [Source(other)]) >= min_overlap
+    if not mine <= _amounts(other) or not (mine or min_overlap >= ECHO_OVERLAP):
+        return False
+    pairs = _pairs(quote)
+    if pairs and len(pairs & _pairs(other)) < PAIR_SCREEN * min_overlap * len(pairs):
+        return False
+    return shared(quote, other) >= min_overlap
 
 
 def echoes(quote: str, rank: int, hits: list[ScoredChunk], depth: int | None, min_overlap: float) -> list[int]:

@@ -63,7 +63,7 @@ ASKED_FIRST: list[tuple[str, re.Pattern, re.Pattern]] = [
     ("owner", re.compile(r"归谁|属于谁|算谁|归属|谁的|归公司|归个人|谁享有|谁是.{0,4}权利人|who owns|belongs? to|owner", re.I),
      re.compile(r"属于|归|享有|为.{0,6}(?:权利人|著作权人|专利权人)|\bbelongs? to\b|\bowns?\b|\bowner\b|\bvests?\b", re.I)),
     ("office", re.compile(r"哪里|哪个部门|找谁|向谁|到哪|哪儿|去哪|哪家|where|which (?:office|authority|department|court)", re.I),
-     re.compile(r"国务院.{0,6}部门|知识产权局|行政部门|人民法院|海关|管理部门|监督管理|仲裁|\boffice\b|CNIPA|\bcourts?\b|\bcustoms\b|\bauthorit", re.I)),
+     re.compile(r"国务院.{0,6}部门|知识产权局|行政部门|人民法院|海关|管理部门|工作的部门|主管部门|监督管理|仲裁|\boffice\b|CNIPA|\bcourts?\b|\bcustoms\b|\bauthorit", re.I)),
     ("conditions", re.compile(r"条件|要求|什么情况下|哪些情形|符合什么|需要满足|具备什么|which cases|what conditions|requirements?", re.I),
      re.compile(r"应当具备|具备|符合|下列|条件|情形之一|\bmust\b|\bshall\b|\bif\b|conditions?", re.I)),
     ("definition", re.compile(r"什么是|是什么|指什么|什么叫|何为|啥是|是啥|what is an?\b|what are|what does .* mean|define", re.I),

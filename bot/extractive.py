@@ -1,5 +1,5 @@
-"""Answers without an LLM: the sentences that best answer the question, the legal basis quoted, and next steps
-from a guide — every sentence cited [n], quoted word for word from the passages."""
+"""Answers without an LLM, quoted word for word from the passages and cited [n]: the sentence that states what is
+asked first, then the legal basis, a few supporting sentences and, for what-to-do questions, a guide's next steps."""
 from __future__ import annotations
 
 import re
@@ -11,12 +11,12 @@ from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_te
 from knowledge.lexical import BM25Index
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
-from .answerfirst import core, echoes, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
+from .answerfirst import core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
 from .answertype import asked_kind, states_kind
 from .citecheck import Source, overlap
 from .conflicts import authority_first, figure_conflicts, overruled
 from .expansion import legal_terms_for
-from .followup import subject_of
+from .followup import split_context, subject_of
 from .numerals import figures_of
 from .query import language_of, passage_language
 from .references import chinese_number, find_references, title_matches
@@ -38,9 +38,8 @@ _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[（(]\d{
 _QUESTION_END = re.compile(r"[^？?]+[？?]")
 _OPTION = re.compile(r"(?:^|\s)[A-HＡ-Ｈ][.．、:：)）]\s*")
 LABELS = {
-    "zh": {"intro": "根据知识库中的规定：", "basis": "依据：", "steps": "下一步："},
-    "en": {"intro": "From the knowledge base:", "basis": "Legal basis: ", "steps": "Next steps:",
-           "original": "From the knowledge base (the quotes are the original Chinese text):", "terms": "Key terms:"},
+    "zh": {"basis": "依据：", "steps": "下一步："},
+    "en": {"basis": "Legal basis: ", "steps": "Next steps:", "terms": "Key terms:"},
 }
 StepsLookup = Callable[[str], "ChunkRecord | None"]
 Overruled = AbstractSet[tuple[str, str]]
@@ -52,6 +51,7 @@ LANGUAGE_MATCH = 0.5
 CLOSENESS_SPAN = 0.05
 EMBED_CHARS = 96
 SUPPORT_COVERAGE = 0.3
+BASIS_CANDIDATES = 5
 REPEAT_OVERLAP = 0.4
 SUPPORT_CLOSENESS = 0.5
 
@@ -134,7 +134,7 @@ def best_sentences(question: str, hits: list[ScoredChunk], index: BM25Index, max
                 continue
             if not (_is_heading(sentence, hit) or sentence.endswith(("？", "?")) or sentence.startswith(("问：", "Q:"))):
                 own = LANGUAGE_MATCH if passage_language(sentence) == language else 0.0
-                sentences.append((rank, sentence, set(tokenize(sentence)), own))
+                sentences.append((rank, sentence, tokens_of(sentence), own))
 
     def scored_for(terms: list[str]) -> list[tuple[float, int, int, str]]:
         out = []
@@ -204,16 +204,11 @@ def _cited(sentence: str, n: int) -> str:
     return f"{m.group(1)}[{n}]{m.group(2)}"
 
 
-def legal_basis(hits: list[ScoredChunk], depth: int) -> int | None:
-    """Rank of the best-ranked passage that is an article of a law or regulation."""
-    return next((r for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")), None)
-
-
 def basis_quote(question: str, hit: ScoredChunk, index: BM25Index, limit: int = 2, skip: Overruled = frozenset()) -> list[str]:
     """The article's sentences that cover the question best (at most ``limit``, in article order; none of ``skip``)."""
     sentences = [s for s in split_sentences(hit.chunk.text) if not (skip and (hit.chunk.chunk_id, s) in skip)]
     terms = _terms(question, index)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-weighted_coverage(terms, set(tokenize(sentences[i])), index), i))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-weighted_coverage(terms, tokens_of(sentences[i]), index), i))
     return [sentences[i] for i in sorted(ranked[:limit])]
 
 
@@ -269,7 +264,7 @@ class _Numbering:
 
 def _closest(hit: ScoredChunk, quote: str) -> str:
     """The sentence of a passage that shares most with ``quote`` (what a second source of the same fact is quoted as)."""
-    return max(split_sentences(hit.chunk.text) or [hit.chunk.text], key=lambda s: overlap(quote, [Source(s)]))
+    return max(split_sentences(hit.chunk.text) or [hit.chunk.text], key=lambda s: shared(quote, s))
 
 
 def _basis_rank(question: str, lead: str, hits: list[ScoredChunk], index: BM25Index, depth: int | None) -> int | None:
@@ -280,8 +275,8 @@ def _basis_rank(question: str, lead: str, hits: list[ScoredChunk], index: BM25In
             if chinese_number(h.chunk.metadata["article_label"].strip("第条")) == ref.article and title_matches(ref.law, h.chunk.metadata.get("title", "")) > 0:
                 return r
     terms = _terms(question, index)
-    scored = [(overlap(lead, [Source(h.chunk.text)]) + weighted_coverage(terms, set(tokenize(h.chunk.text)), index), -r, r)
-              for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article" and h.chunk.metadata.get("article_label")]
+    scored = [(shared(lead, h.chunk.text) + weighted_coverage(terms, tokens_of(h.chunk.text), index), -r, r)
+              for r, h in articles[:BASIS_CANDIDATES]]
     return max(scored)[2] if scored else None
 
 
@@ -357,14 +352,16 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     if skip:  # the statute outranks the guide, the FAQ or the upload that contradicts it: its passage goes first
         hits = authority_first(hits, conflicts)
     closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors) if embed and sentence_vectors else None
-    terms, kind, subject = _terms(question, index), asked_kind(question), subject_of(question)
-    faq = faq_answer(question, terms, hits, index)
-    scored = scored_sentences(terms, hits, index, kind=kind, subject=subject, depth=depth, closeness=closeness, skip=skip)
+    asked, context = split_context(question)
+    terms, kind, subject = _terms(asked, index), asked_kind(asked) or asked_kind(context), subject_of(asked) or subject_of(context)
+    faq = faq_answer(asked, terms, hits, index)
+    scored = scored_sentences(terms, hits, index, kind=kind, subject=subject, depth=depth, closeness=closeness, skip=skip,
+                              context=_terms(context, index) if context else None)
     lead = faq or lead_sentence(scored, language, kind)
     if lead is None:
         return abstention(language, human_channel, cover.support, fallback=fallback)
     labels, out = LABELS[language], _Lines(hits, depth, min_overlap)
-    leads = [lead] + ([] if faq else _part_leads(question, lead, hits, index, language, depth, closeness, skip))
+    leads = [lead] + ([] if faq else _part_leads(asked, lead, hits, index, language, depth, closeness, skip))
     opening = ""
     if language == "en" and not is_english(lead[1]):
         opening = english_opening(lead[1], hits[lead[0]].chunk.metadata) + " "
@@ -387,21 +384,26 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
             lines.append(_cited(head, out.cites.cite(hit, "")) + ("。" if language == "zh" else "."))
         else:
             lines.append(f"{head}：{out.cited(basis, quote)}" if language == "zh" else f"{head}: {out.cited(basis, quote)}")
-    chosen = best_sentences(question, hits, index, max_sentences + 2, depth, closeness, skip)
+    chosen = best_sentences(asked, hits, index, max_sentences + 2, depth, closeness, skip)
     relevant = {(c[1], c[3]) for c in scored if c[4] >= SUPPORT_COVERAGE or (closeness or {}).get((c[1], c[3]), 0.0) >= SUPPORT_CLOSENESS}
+    top_article = next((r for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article"), None)
+    if top_article is not None and hits[top_article].chunk.chunk_id not in out.cites.sources:
+        chosen = [(top_article, s) for s in basis_quote(asked, hits[top_article], index, limit=1, skip=skip)] + chosen
+        relevant |= {chosen[0]} if chosen and chosen[0][0] == top_article else set()
+    options = len(_OPTION.split(asked)) >= 3
     supporting = 0
     for r, s in chosen:
-        if supporting >= max(1, max_sentences - 1):
+        if supporting >= max(1, max_sentences - 1, len(question_parts(asked)) if options else 0):
             break
-        if (r, s) not in relevant:
+        if (r, s) not in relevant and not options:
             continue
         quote = without_label(with_list_context(s, hits[r], skip))
         if out.said_before(quote, language) or any(quote in q or q in quote for q in out.said):
             continue
         lines.append(f"- {out.cited(r, quote)}")
         supporting += 1
-    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority}) if _wants_steps(question, kind) else None
-    if steps is not None and _steps_fit(question, steps, hits, index):
+    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority}) if _wants_steps(asked, kind) else None
+    if steps is not None and _steps_fit(asked, steps, hits, index):
         hit = ScoredChunk(steps, 0.0, {})
         items = _uncontradicted(next_steps(steps), hit, hits[:depth])
         if items:

@@ -18,6 +18,9 @@ SUBJECTS_EN = ["software copyright", "invention patents?", "utility models?", "d
 MAX_FOLLOWUP_CHARS = {"zh": 40, "en": 90}
 _ELLIPTIC_ZH = re.compile(r"^(?:那如果是|那如果|那么|如果是|换成|要是|那|还有)?\s*(?P<subject>.{1,14}?)\s*(?:呢|又如何|怎么样|也一样吗|也是吗|也这样吗)?[？?。！!]*$")
 _ELLIPTIC_EN = re.compile(r"^(?:and\s+)?(?:(?:what|how)\s+about\s+|for\s+|and\s+)?(?:an?\s+|the\s+)?(?P<subject>[\w\s-]{2,40}?)[\s?.!]*$", re.I)
+_CONTEXT_ZH = "（接上文：{}）"
+_CONTEXT_EN = " (following: {})"
+_CONTEXT = re.compile(r"\s*(?:（接上文：|\(following: )(?P<context>.*)[）)]\s*$", re.S)
 _FULLER = {("软件", True): "软件著作权", ("计算机软件", True): "计算机软件著作权", ("发明", False): "发明专利"}
 _CONNECTIVE_ZH = re.compile(r"^(?:那么|那如果|那|如果|还有|另外)\s*")
 _MARKER_ZH = re.compile(r"^(?:那么|那如果|那|如果是|如果|要是|换成|换作|还有)")
@@ -108,11 +111,24 @@ def _resolve(question: str, earlier: list[str]) -> str:
     if named and len(question) <= MAX_FOLLOWUP_CHARS[language] and (marked or not _content(question, named)):
         return f"{_swap_subject(previous, named)} {question}"
     if (_PRONOUN_ZH if language == "zh" else _PRONOUN_EN).search(question) and (named or not subject_of(previous)):
-        return f"{previous} {question}"
+        return with_context(question, previous)
     if named or len(question) > MAX_FOLLOWUP_CHARS[language]:
         return question
     subject = next((s for s in map(subject_of, reversed(earlier)) if s), None)
-    return _with_subject(question, subject) if subject else f"{previous} {question}"
+    return _with_subject(question, subject) if subject else with_context(question, previous)
+
+
+def with_context(question: str, previous: str) -> str:
+    """A follow-up with the question it follows appended as context: searched together, while what is asked (the kind
+    of fact, the parts of the question) is read from the follow-up alone (``split_context``)."""
+    previous = split_context(previous)[0]
+    return f"{question}{_CONTEXT_ZH.format(previous)}" if language_of(question) == "zh" else f"{question}{_CONTEXT_EN.format(previous)}"
+
+
+def split_context(question: str) -> tuple[str, str]:
+    """(what is asked, the earlier question appended as its context by ``with_context``, or "")."""
+    m = _CONTEXT.search(question)
+    return (question[:m.start()].strip(), m.group("context").strip()) if m else (question, "")
 
 
 def rewrite_followup(question: str, history: list[str]) -> str:

@@ -83,7 +83,7 @@ def body(answer) -> str:
 
 
 def test_followups_keep_the_attribute_or_the_subject():
-    from bot.followup import rewrite_followup
+    from bot.followup import rewrite_followup, split_context
 
     assert rewrite_followup("那实用新型呢？", ["外观设计专利保护多少年？"]) == "实用新型保护多少年？"
     assert rewrite_followup("发明呢？", ["外观设计专利保护多少年？", "那实用新型呢？"]) == "发明专利保护多少年？"
@@ -93,8 +93,10 @@ def test_followups_keep_the_attribute_or_the_subject():
     assert rewrite_followup("它要多久？", ["商标注册怎么申请？"]) == "商标要多久？"
     assert rewrite_followup("发明专利的话是多久？", ["外观设计在国外首次申请后多久内来中国申请能享有优先权？"]).startswith("发明专利在国外首次申请后")
     assert rewrite_followup("商标注册要多久？", ["发明专利保护多久？"]) == "商标注册要多久？"  # its own subject and attribute
-    assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "海关备案有效期几年？ 赔偿能有多少？"
+    assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "赔偿能有多少？（接上文：海关备案有效期几年？）"
     assert rewrite_followup("那商标呢？", []) == "那商标呢？"
+    assert split_context("赔偿能有多少？（接上文：海关备案有效期几年？）") == ("赔偿能有多少？", "海关备案有效期几年？")
+    assert split_context("How long? (following: Is it registered?)") == ("How long?", "Is it registered?")
 
 
 def test_a_followup_that_changes_the_subject_is_answered_with_the_asked_attribute(kb_dir):
@@ -149,3 +151,9 @@ def test_a_model_that_declines_a_covered_question_gives_the_extractive_answer_an
     conversations.record("s", "示例权保护多少年？", answer)
     gaps = Gaps(db, conversations, kb_dir[1], tmp_path / "faq", None, None)
     assert [q.reasons[0] for q in gaps.candidates()] == ["declined"]
+
+
+def test_a_followup_read_with_its_context_is_answered_for_what_it_asks(kb_dir):
+    answer = assistant(kb_dir).ask("那年费要交多少钱？", history=["示例权保护多少年？"])
+    lead = body(answer).splitlines()[0]
+    assert "三百元" in lead and "十二年" not in lead
