@@ -73,7 +73,8 @@ ASKED_FIRST: list[tuple[str, re.Pattern, re.Pattern]] = [
      re.compile(r"申请|提交|提出|请求|办理|登记|备案|续展|\bappl(?:y|ication)\b|\bfil(?:e|ing)\b|\bsubmit|\brequest\b|\brenew", re.I)),
     ("yesno", re.compile(r"能不能|可以吗|可不可以|能否|是否|行不行|算不算|合法吗|违法吗|侵权吗|吗[？?。]?$|有没有|要不要|需不需要|"
                          r"^(?:can|may|is|are|do|does|must|should|will)\b", re.I),
-     re.compile(r"不视为|不构成|可以|不得|应当|视为|属于|无需|不需要|必须|有权|禁止|不能|\bmay\b|\bmust\b|\bcannot\b|\bshall\b|\bnot\b", re.I)),
+     re.compile(r"不视为|不构成|可以|不得|视为|无需|不需要|必须|有权|禁止|不能|不包括|不计入|不承担|不适用|除外|"
+                r"\bmay\b|\bmust\b|\bcannot\b|\bnot\b|\bexcept\b", re.I)),
 ]
 FIGURE_KINDS = frozenset({"amount", "deadline", "duration"})
 

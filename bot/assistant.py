@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -43,6 +43,18 @@ class _OtherDocuments(SearchFilters):
 
     def accepts(self, meta: dict) -> bool:
         return meta.get("doc_id") != self.exclude_doc and super().accepts(meta)
+
+
+def quoted_sources(answer: Answer, hits: list[ScoredChunk]) -> list[ScoredChunk]:
+    """The passages an extractive answer cites, in its order, each cut to the sentences it quoted (the whole passage
+    when it was cited for its article number alone): what the model reads when ``llm_sources`` is 'quotes'."""
+    by_id = {h.chunk.chunk_id: h for h in hits}
+    out = []
+    for c in answer.citations:
+        hit = by_id.get(c.chunk_id)
+        if hit is not None:
+            out.append(ScoredChunk(replace(hit.chunk, text=c.quote.strip() or hit.chunk.text), hit.score, hit.ranks))
+    return out
 
 
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
@@ -178,8 +190,12 @@ class Assistant:
             yield self._extractive(question, hits, language, cover)
             return
         prompt = self.prompts.get("answer", language)
+        sources = hits
+        if getattr(self.settings, "llm_sources", "passages") == "quotes":
+            quoted = self._extractive(question, hits, language, cover)
+            sources = quoted_sources(quoted, hits) or hits
         try:
-            for item in generate(self.llm, question, language, hits, prompt=prompt,
+            for item in generate(self.llm, question, language, sources, prompt=prompt,
                                  min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains):
                 if item is None:  # retrieval says the passages cover the question: quote them rather than abstain
                     log.info("the model declined a covered question; answered extractively")

@@ -47,6 +47,8 @@ JSON_HINT = {
 _YES_NO = re.compile(r"[吗么否][？?]?\s*$|是否|能否|可否|能不能|可不可以|是不是|有没有|"
                      r"^\s*(?:can|may|is|are|does|do|should|must|will|could)\b", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff]")
+CHECKED_KINDS = frozenset({"duration", "amount"})  # kinds whose absence is plain to see: a duration or an amount has a figure
+_YES_NO_WORDS = re.compile(r"^(?:不|没|没有|无|可以|可|以|能|能够|是|算|会|要|需要|需|须|应当|应|当|必须|必|否|非|未|有|行|得|的|了|yes|no|not|can|cannot|may|is|does|do)+$", re.I)
 _PARTICLES = set("的了吗呢吧啊是在有和与及或也都就还又被把")
 
 
@@ -141,15 +143,16 @@ def _units(text: str) -> set[str]:
 
 def not_an_answer(question: str, text: str) -> str | None:
     """Why checked answer ``text`` does not answer ``question`` — it only restates the question (no new figure, at least
-    RESTATED_SHARE of it in the question; yes/no questions excepted), or the question asks for a kind of fact
+    RESTATED_SHARE of it in the question; for a yes/no question, nothing but a yes or a no added to it), or the question asks for a duration or an amount
     (bot.answertype) and the text carries none — else None."""
-    asked = asked_types(question)
+    asked = asked_types(question) & CHECKED_KINDS
     if asked and type_match(asked, strip_markers(text)) == 0:
         return f"the answer gives no {' or '.join(sorted(asked))}, which the question asks for"
     units, known = _units(text), _units(question)
     new_figures = figures_of(strip_markers(text)).missing_from(figures_of(question))
-    if units and not new_figures and not _YES_NO.search(question) and len(units & known) >= RESTATED_SHARE * len(units):
-        return "the answer only restates the question"
+    restated = units and not new_figures and len(units & known) >= RESTATED_SHARE * len(units)
+    if restated and (not _YES_NO.search(question) or all(_YES_NO_WORDS.search(u) for u in units - known)):
+        return "the answer only restates the question" + (" with a yes or no" if _YES_NO.search(question) else "")
     return None
 
 

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
                             "'json_schema' (OpenAI, vLLM response_format), 'json_object' (llama-cpp-python server: response_format with a schema), "
                             "'ollama' (the format field), 'none' (plain text with [n] markers). 'auto': json_schema, then json_object, "
                             "then none, as the endpoint refuses them (HTTP 400/422, an error naming the format, or a reply that is not JSON), remembered while the assistant runs.")
+    llm_sources: Literal["passages", "quotes"] = Field(
+        "passages", description="What the LLM reads: 'passages' (the retrieved passages, trimmed to fit) or 'quotes' (only the sentences the "
+                                "extractive answer picked, each under its source number; the model rewrites them in plain words — a short "
+                                "prompt that small local models answer faster and more faithfully). Either way every sentence is checked.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 429/5xx), with exponential backoff.")
     llm_rerank: bool = Field(False, description="Let the LLM reorder the retrieved passages before answering (off by default: one extra LLM call per question; see benchmarks/RESULTS.md).")

@@ -157,3 +157,12 @@ def test_a_followup_read_with_its_context_is_answered_for_what_it_asks(kb_dir):
     answer = assistant(kb_dir).ask("那年费要交多少钱？", history=["示例权保护多少年？"])
     lead = body(answer).splitlines()[0]
     assert "三百元" in lead and "十二年" not in lead
+
+
+def test_a_staff_draft_answers_the_clients_followup_first(kb_dir):
+    from bot import compose_draft
+
+    draft = compose_draft(assistant(kb_dir), "那实用新型呢？", {"industry": "制造业"}, history=["外观设计专利保护多少年？"])
+    points = draft.body.split("一、答复要点\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert points[0].startswith("1. 实用新型专利权的期限为十年") and "“那实用新型呢？”" in draft.body
+    assert not any(p.lstrip("0123456789. ").startswith("依据") for p in points)
