@@ -145,6 +145,11 @@ def faq_answer(question: str, terms: list[str], hits: list[ScoredChunk], index: 
     return None
 
 
+def amounts_of(text: str) -> frozenset[str]:
+    """The numbers and percentages a text states (article numbers aside)."""
+    return _amounts(text)
+
+
 def _amounts(text: str) -> frozenset[str]:
     f = figures_of(text)
     return f.numbers | {p + "%" for p in f.percents}

@@ -11,7 +11,9 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
 from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
-from .answer import Answer, abstention
+from .answer import Answer, abstention, answer_body
+from .answerfirst import amounts_of, core
+from .citecheck import markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
 from .generate import check_budget, generate
@@ -55,6 +57,22 @@ def quoted_sources(answer: Answer, hits: list[ScoredChunk]) -> list[ScoredChunk]
         if hit is not None:
             out.append(ScoredChunk(replace(hit.chunk, text=c.quote.strip() or hit.chunk.text), hit.score, hit.ranks))
     return out
+
+
+def misses_the_fact(model: Answer, quoted: Answer) -> str | None:
+    """Why a checked model answer is worse than the extractive one for the same question — it leaves out a figure that
+    the extractive answer's opening sentence states, or cites none of that sentence's sources — else None."""
+    if quoted.abstained or not quoted.citations:
+        return None
+    lead = answer_body(quoted).split("\n", 1)[0]
+    figures = amounts_of(core(strip_markers(lead)))
+    missing = sorted(figures - amounts_of(strip_markers(answer_body(model))))
+    if missing:
+        return f"it leaves out {', '.join(missing)}, which the quoted answer opens with"
+    lead_sources = {c.chunk_id for c in quoted.citations if c.n in markers_in(lead)}
+    if lead_sources and not lead_sources & {c.chunk_id for c in model.citations}:
+        return "it cites none of the sources of the quoted answer's opening sentence"
+    return None
 
 
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
@@ -190,10 +208,8 @@ class Assistant:
             yield self._extractive(question, hits, language, cover)
             return
         prompt = self.prompts.get("answer", language)
-        sources = hits
-        if getattr(self.settings, "llm_sources", "passages") == "quotes":
-            quoted = self._extractive(question, hits, language, cover)
-            sources = quoted_sources(quoted, hits) or hits
+        quoted = self._extractive(question, hits, language, cover)
+        sources = quoted_sources(quoted, hits) or hits if getattr(self.settings, "llm_sources", "passages") == "quotes" else hits
         try:
             for item in generate(self.llm, question, language, sources, prompt=prompt,
                                  min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains):
@@ -203,6 +219,12 @@ class Assistant:
                     answer.declined, answer.prompt = True, prompt.ref
                     yield answer
                 elif isinstance(item, Answer):
+                    why = misses_the_fact(item, quoted)
+                    if why:  # never worse than the quoted answer: the model's must state its fact, from its source
+                        log.warning("LLM answer not used: %s", why)
+                        quoted.fallback, quoted.prompt = NOTICES["unsupported"][language], prompt.ref
+                        yield quoted
+                        return
                     item.support = cover.support
                     yield item
                 else:

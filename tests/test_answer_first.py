@@ -166,3 +166,17 @@ def test_a_staff_draft_answers_the_clients_followup_first(kb_dir):
     points = draft.body.split("一、答复要点\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert points[0].startswith("1. 实用新型专利权的期限为十年") and "“那实用新型呢？”" in draft.body
     assert not any(p.lstrip("0123456789. ").startswith("依据") for p in points)
+
+
+def test_a_model_answer_without_the_quoted_fact_is_not_shown(kb_dir):
+    question = "小型企业可以请求减缴示例权年费吗？"
+    quoted = assistant(kb_dir).ask(question)
+    assert "百分之八十五" in body(quoted).splitlines()[0]
+    with FakeOpenAI() as fake:
+        fake.push(reply("小型企业缴纳年费确有困难的，可以请求减缴年费[1]。"), reply("小型企业缴纳年费确有困难的，可以请求减缴百分之八十五的年费[1]。"))
+        a = assistant(kb_dir, llm_backend=None, llm_base_url=fake.url, llm_model="m", llm_output="none", llm_max_retries=0, llm_sources="quotes")
+        vague, full = a.ask(question), a.ask(question)
+        user = fake.calls[0]["messages"][-1]["content"]
+    assert vague.mode == "extractive" and vague.fallback and "百分之八十五" in body(vague)
+    assert full.mode == "llm" and not full.fallback and "百分之八十五" in body(full)
+    assert "<source id=1>" in user and "第四条" not in user.split("<source id=2>")[0]  # the quotes, not whole passages
