@@ -100,6 +100,17 @@ def sources_footer(labels: list[str], language: str) -> str:
     return SOURCES_HEADING[language] + "\n" + "\n".join(f"[{n}] {label}" for n, label in enumerate(labels, 1))
 
 
+def no_such_article(language: str, law: str, article: int, articles: tuple[int, int] | None, human_channel: str) -> Answer:
+    """The answer to a question naming an article that the law, as indexed, does not have (never another article)."""
+    prompt = default_prompts().get("no_article", language)
+    if language == "zh":
+        held = f"第{articles[0]}条至第{articles[1]}条" if articles else "（无编号条文）"
+    else:
+        held = f"Articles {articles[0]}–{articles[1]}" if articles else "no numbered articles"
+    text = prompt.render(law=law, article=article, articles=held, human_channel=human_channel)
+    return Answer(text, [], "extractive", True, language, DISCLAIMER[language], 0.0, prompt.ref)
+
+
 def abstention(language: str, human_channel: str, support: float = 0.0, mode: str = "extractive", fallback: str = "") -> Answer:
     """The answer given when the knowledge base does not cover the question."""
     prompt = default_prompts().get("abstain", language)

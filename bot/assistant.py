@@ -11,7 +11,7 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
 from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
-from .answer import Answer, abstention, answer_body
+from .answer import Answer, abstention, answer_body, no_such_article
 from .answerfirst import amounts_of, core
 from .citecheck import markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
@@ -111,6 +111,11 @@ class Assistant:
         """Ranked passages for a question; raises InvalidQuestion for an empty one."""
         return self.retrieve(normalize_question(question), filters, k)
 
+    def resolve(self, question: str) -> list[dict]:
+        """The articles a question names explicitly, as resolved against the knowledge base:
+        [{"law": title, "article": n, "found": bool, "doc_id": …}] (paragraph, item and 之一 when given)."""
+        return [r.to_dict() for r in self.retriever.resolve(normalize_question(question))]
+
     def conflicts_of(self, doc_id: str, k: int = CONFLICT_NEIGHBOURS) -> list[Conflict]:
         """Where a document states other figures than the passages of other documents closest to it (in force today):
         what the knowledge console flags after an upload ("与《中华人民共和国专利法》第四十二条不一致（二十年 vs 一百年）").
@@ -199,6 +204,11 @@ class Assistant:
 
     def _answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool, stream: bool) -> Iterator[str | Answer]:
         language = language_of(question)
+        resolved = self.retriever.resolve(question)
+        if resolved and not any(r.found for r in resolved):
+            r = resolved[0]
+            yield no_such_article(language, r.title, r.ref.article, r.articles, self.human_channel(language))
+            return
         cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support,
                          self.settings.min_sentence_support, self.settings.min_link_support)
         if not cover.covered:

@@ -38,6 +38,24 @@ def zh_to_int(text: str) -> int | None:
     return total + section + current
 
 
+def int_to_zh(n: int) -> str:
+    """42 → 四十二, 105 → 一百零五, 10 → 十, 110 → 一百一十 (1 ≤ n ≤ 9999): how article numbers are written in Chinese law."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    parts, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            if zero and parts:
+                parts.append("零")
+            parts.append(("" if (unit == "十" and n < 20) else digits[d]) + unit)
+            zero = False
+        elif parts:
+            zero = True
+    return "".join(parts)
+
+
 def normalize_figures(text: str) -> str:
     """Text with Chinese and English figures rewritten as Arabic numerals (only where they are figures)."""
     t = text.translate(_FULLWIDTH)

@@ -1,13 +1,27 @@
-"""Exact article references in a question: 专利法第四十二条, 商标法第57条, "patent law article 42"."""
+"""Article references in a question, read by a small parser rather than one pattern: a law name found in a gazetteer
+(the indexed titles and the aliases of knowledge/law_aliases.tsv, whatever words come before it), an article number
+in Chinese, Arabic or full-width digits with 第 and 条 optional where the law name makes it unambiguous, 之一, 款 and
+项; "patent law article 42" in English. 我国专利法22条, 版权法第十条, 实施细则（专利）第六条, 专利法第二十二条第三款."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
+from knowledge import law_aliases
+
 from .numerals import zh_to_int
 
-_NUM = r"[0-9零〇一二两三四五六七八九十百千]+"
-_ZH_REF = re.compile(rf"《?(?P<law>[\u3400-\u9fff（）()]{{2,40}}?)》?\s*第\s*(?P<num>{_NUM})\s*条(?P<sub>之[一二三四五六七八九十])?")
+_NUM = r"[0-9]{1,4}|[零〇一二两三四五六七八九十百千]{1,8}"
+_CANDIDATE = re.compile(rf"(?P<di>第)?[ \t]*(?P<num>{_NUM})[ \t]*(?P<tiao>条)?(?P<sub>之[一二三四五六七八九十])?")
+_PARAGRAPH = re.compile(rf"[ \t]*第?[ \t]*(?P<num>{_NUM})[ \t]*款")
+_ITEM = re.compile(rf"[ \t]*第?[ \t]*(?P<num>{_NUM})[ \t]*项")
+_NOT_ARTICLE_AFTER = set("年月日天周个元倍%项款章节编部分万亿号届次位件种类批名家岁小时期")
+_TRAILING = re.compile(r"(?:中规定的|规定的|所规定|中的|里的|的|中|里|之|上|所)$")
+_FALLBACK_LAW = re.compile(r"《?(?P<law>[\u3400-\u9fff（）()]{2,40}?)》?[ \t]*$")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９　", "0123456789 ")
+_NOISE = re.compile(r"^(?:请问|我想知道|想问一下|想问|查询|查一下|关于|根据|依照|按照|依据|按|看看|看下|我国|中国|现行|最新|新|旧)+")
+
 _EN_ARTICLE = re.compile(r"\b(?:art(?:icle)?s?\.?|rule|§)\s*(?P<num>\d+)", re.I)
 _EN_LAWS = [  # (all words present, Chinese alias), most specific first
     (("patent", "agency"), "专利代理条例"),
@@ -48,27 +62,119 @@ def chinese_number(text: str) -> int | None:
 
 @dataclass
 class ArticleRef:
-    """A law named by the person and an article number in it."""
+    """A law named by the person and an article number in it (with 之一 as ``suffix``, 款 and 项 when given)."""
 
     law: str
     article: int
     suffix: str = ""
+    paragraph: int | None = None
+    item: int | None = None
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Every way of naming a law that the parser recognises, each with the name its title contains."""
+
+    names: tuple[tuple[str, str], ...]  # (surface form, law name), longest surface form first
+
+    def name_ending(self, text: str) -> str | None:
+        """The law whose name ``text`` ends with (the longest such name), or None."""
+        flat = text.replace("中华人民共和国", "")
+        return next((law for form, law in self.names if flat.endswith(form)), None)
+
+    def mentioned(self, text: str) -> list[str]:
+        """The different laws named anywhere in ``text`` (longer names first hide the shorter ones inside them)."""
+        flat, found = text.replace("中华人民共和国", ""), []
+        for form, law in self.names:
+            if form in flat:
+                flat = flat.replace(form, "\0")
+                if law not in found:
+                    found.append(law)
+        return found
+
+
+def _title_forms(title: str) -> list[str]:
+    core = title.replace("中华人民共和国", "").strip()
+    forms = [core, re.sub(r"[（(]节选[)）]$", "", core).strip(), core.split(" ")[0]]
+    if core.startswith("最高人民法院关于"):
+        forms.append(core[len("最高人民法院关于"):])
+    return [f for f in forms if len(f) >= 2]
+
+
+@functools.lru_cache(maxsize=16)
+def gazetteer(titles: tuple[str, ...] = ()) -> Gazetteer:
+    """The gazetteer of ``titles`` (indexed documents) and of the alias file."""
+    names: dict[str, str] = {}
+    for title in titles:
+        core = title.replace("中华人民共和国", "").strip()
+        for form in _title_forms(title):
+            names.setdefault(form, core)
+    for alias, name in law_aliases():
+        names.setdefault(name, name)
+        names.setdefault(alias, names.get(name, name))
+    return Gazetteer(tuple(sorted(names.items(), key=lambda kv: -len(kv[0]))))
+
+
+def _law_before(before: str, names: Gazetteer) -> tuple[str | None, bool]:
+    """The law named just before a number, and whether its name touches the number (only spaces or 》 between)."""
+    tight = before.rstrip(" \t").rstrip("》」\"”'").rstrip(" \t")
+    law = names.name_ending(tight)
+    if law:
+        return law, True
+    loose = _TRAILING.sub("", tight).rstrip(" \t").rstrip("》」\"”'").rstrip(" \t")
+    return names.name_ending(loose), False
 
 
 def _clean_law(name: str) -> str:
-    name = re.sub(r"^(请问|我想知道|查询|关于|根据|依照|按照|依据|按|看看|看下)", "", name.strip())
-    return name.strip("《》 ").replace("中华人民共和国", "")
+    return _NOISE.sub("", name.strip().strip("《》 ")).replace("中华人民共和国", "")
 
 
-def find_references(question: str) -> list[ArticleRef]:
-    """Article references the question makes explicitly, in order."""
-    refs = [ArticleRef(_clean_law(m.group("law")), n, m.group("sub") or "")
-            for m in _ZH_REF.finditer(question) if (n := chinese_number(m.group("num")))]
+def find_references(question: str, names: Gazetteer | None = None) -> list[ArticleRef]:
+    """Article references the question makes explicitly, in order. ``names`` is the gazetteer of the indexed titles
+    (without it, the alias file's names and, for a law it does not know, the words before 第…条)."""
+    names = names or gazetteer()
+    text = question.translate(_FULLWIDTH)
+    refs: list[ArticleRef] = []
+    prev_end = 0
+    for m in _CANDIDATE.finditer(text):
+        number = chinese_number(m.group("num"))
+        explicit = bool(m.group("di") or m.group("tiao"))
+        after = text[m.end(): m.end() + 1]
+        if not number or (not m.group("tiao") and after in _NOT_ARTICLE_AFTER and after):
+            continue
+        before = text[prev_end: m.start()]
+        law, touching = _law_before(before, names)
+        if law is None and explicit:
+            law = _law_of_context(before, text, refs, names, bool(m.group("di") and m.group("tiao")))
+        if law is None or not (explicit or touching):
+            continue
+        ref = ArticleRef(law, number, m.group("sub") or "")
+        end = m.end()
+        if m.group("tiao") and (p := _PARAGRAPH.match(text, end)):
+            ref.paragraph, end = chinese_number(p.group("num")), p.end()
+            if (i := _ITEM.match(text, end)):
+                ref.item, end = chinese_number(i.group("num")), i.end()
+        refs.append(ref)
+        prev_end = end
     if refs or not _EN_ARTICLE.search(question):
         return refs
     lowered = question.lower()
     law = next((zh for words, zh in _EN_LAWS if all(w in lowered for w in words)), None)
     return [ArticleRef(law, int(m.group("num"))) for m in _EN_ARTICLE.finditer(question)] if law else []
+
+
+def _law_of_context(before: str, text: str, refs: list[ArticleRef], names: Gazetteer, full: bool) -> str | None:
+    """The law of a number that has none right before it: the previous reference's (第22条和第23条), the one law
+    the question names elsewhere, or (第…条 only) the words before it when the gazetteer does not know them."""
+    if refs and re.fullmatch(r"[\s、，,和及与或以及至到-]*", before):
+        return refs[-1].law
+    mentioned = names.mentioned(text)
+    if len(mentioned) == 1:
+        return mentioned[0]
+    if full and (m := _FALLBACK_LAW.search(before)):
+        law = _clean_law(m.group("law"))
+        return law if len(law) >= 2 else None
+    return None
 
 
 def _lcs(a: str, b: str) -> int:

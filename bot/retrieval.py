@@ -16,7 +16,7 @@ from knowledge.links import LinkIndex
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import exam_style, language_of, passage_language, split_options
 from .ranking import LinearRanker, Signals, feature_matrix
-from .references import find_references, title_matches
+from .references import ArticleRef, Gazetteer, find_references, gazetteer, title_matches
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 3.0
@@ -47,6 +47,34 @@ class SearchFilters:
             if eff and str(eff) > self.in_force_on.isoformat():
                 return False
         return True
+
+
+@dataclass
+class Resolved:
+    """An article reference of a question resolved against the knowledge base: the document it names and the passages
+    of the article (none when the document has no such article; ``articles`` then gives the numbers it does have)."""
+
+    title: str
+    doc_id: str
+    ref: ArticleRef
+    chunks: list[ChunkRecord]
+    articles: tuple[int, int] | None = None
+
+    @property
+    def found(self) -> bool:
+        """Whether the article exists in the document."""
+        return bool(self.chunks)
+
+    def to_dict(self) -> dict:
+        """The ``ipbot search --json`` shape: {"law", "article", …}."""
+        out = {"law": self.title, "article": self.ref.article, "found": self.found, "doc_id": self.doc_id}
+        out.update({k: v for k, v in (("suffix", self.ref.suffix), ("paragraph", self.ref.paragraph), ("item", self.ref.item)) if v})
+        return out
+
+
+def _article_range(chunks: list[ChunkRecord]) -> tuple[int, int] | None:
+    numbers = [c.metadata["article"] for c in chunks if isinstance(c.metadata.get("article"), int)]
+    return (min(numbers), max(numbers)) if numbers else None
 
 
 @dataclass
@@ -107,6 +135,7 @@ class Retriever:
         self.ranker = ranker
         self.links = links
         self._articles: tuple[int, dict[tuple[str, int], list[str]]] | None = None
+        self._resolved: dict[tuple[str, int], list[Resolved]] = {}
 
     def _article_chunks(self) -> dict[tuple[str, int], list[str]]:
         """Chunk ids by (document title, article number), rebuilt when the knowledge base changed."""
@@ -147,25 +176,41 @@ class Retriever:
         out = {cid: (closeness[cid][0], v, closeness[cid][1]) for cid, v in votes.items() if cid in closeness}
         return out
 
-    def article_hits(self, question: str) -> list[ChunkRecord]:
-        """Chunks of articles the question names explicitly (专利法第四十二条)."""
-        refs = find_references(question)
-        if not refs:
-            return []
-        docs = self.kb.documents()
-        out: list[ChunkRecord] = []
+    def law_names(self) -> Gazetteer:
+        """The gazetteer of the indexed titles and the alias file."""
+        return gazetteer(tuple(sorted({d.title for d in self.kb.documents() if d.title})))
+
+    def resolve(self, question: str) -> list[Resolved]:
+        """The articles a question names explicitly (专利法第四十二条, 我国专利法22条, 版权法第十条), each with the
+        document it was found in and its passages; ``chunks`` is empty when the law is indexed but has no such article."""
+        key = (question, self.kb.registry.generation())
+        if key in self._resolved:
+            return self._resolved[key]
+        refs = find_references(question, self.law_names())
+        docs = self.kb.documents() if refs else []
+        out: list[Resolved] = []
         for ref in refs:
             scored = sorted(((title_matches(ref.law, d.title), d) for d in docs), key=lambda sd: -sd[0])
             best = scored[0][0] if scored else 0.0
-            for s, d in scored:
-                if not s or s < 0.9 * best:
-                    break
+            named = [d for s, d in scored if s and s >= 0.9 * best]
+            if not named:
+                continue
+            for d in named:
                 found = [c for c in self.kb.chunks(d.doc_id)
                          if c.metadata.get("article") == ref.article and ref.suffix in (c.metadata.get("article_label") or "")]
                 if found:
-                    out.extend(found)
+                    out.append(Resolved(d.title, d.doc_id, ref, found))
                     break
+            else:
+                out.append(Resolved(named[0].title, named[0].doc_id, ref, [], _article_range(self.kb.chunks(named[0].doc_id))))
+        if len(self._resolved) > 256:
+            self._resolved.clear()
+        self._resolved[key] = out
         return out
+
+    def article_hits(self, question: str) -> list[ChunkRecord]:
+        """Chunks of articles the question names explicitly (专利法第四十二条)."""
+        return [c for r in self.resolve(question) for c in r.chunks]
 
     def ranked_lists(self, plan: QueryPlan, n: int) -> tuple[list[tuple[str, float, list[tuple[str, float]]]], list[np.ndarray]]:
         """(side, weight, hits) for every sub-query of the plan, and the dense query vectors."""

@@ -161,12 +161,14 @@ def search(
             out.print(json.dumps({"id": item.get("id"), "hits": [], "error": str(exc)}, ensure_ascii=False))
             continue
         if as_json or queries:
-            payload = {"id": item.get("id"), "hits": [hit_json(h) for h in hits]} if queries else None
-            if payload is not None:
-                out.print(json.dumps(payload, ensure_ascii=False))
+            resolved = assistant.resolve(item["query"])
+            if queries:
+                out.print(json.dumps({"id": item.get("id"), "resolved": resolved, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False))
             else:
                 for h in hits:
-                    out.print(json.dumps(hit_json(h), ensure_ascii=False))
+                    out.print(json.dumps({**hit_json(h), "resolved": resolved}, ensure_ascii=False))
+                if not hits and resolved:
+                    out.print(json.dumps({"resolved": resolved}, ensure_ascii=False))
         else:
             for i, h in enumerate(hits, 1):
                 m = h.chunk.metadata
@@ -677,4 +679,4 @@ def bench_query(
     out.print(f"{len(lat)} searches (k=10, hybrid, query embedding included): p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
 
 
-from . import cli_answers, cli_users  # noqa: E402,F401  (they register `ipbot eval answers` and `ipbot users`)
+from . import cli_answers, cli_refs, cli_users  # noqa: E402,F401  (they register `ipbot eval answers`, `ipbot bench refs` and `ipbot users`)

@@ -4,7 +4,7 @@ from pathlib import Path
 from .base import KnowledgeBase
 from .embeddings import EMBEDDING_BACKENDS, Embedder, make_embedder
 from .errors import EmbeddingModelMismatch, KnowledgeError, StoreUnavailable, UnknownDocument
-from .glossary import en_to_zh, load_glossary, zh_terms_in
+from .glossary import en_to_zh, law_aliases, load_glossary, zh_terms_in
 from .lexical import IP_TERMS_FILE, tokenize
 from .records import ChunkRecord, DocumentRecord, ScoredChunk
 from .sentences import sentences_to_embed, split_sentences
@@ -19,5 +19,5 @@ IP_CORE_FILE = Path(__file__).with_name("ip_core.txt")
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "IP_CORE_FILE", "IP_TERMS_FILE", "load_glossary", "en_to_zh", "zh_terms_in", "SQLiteFile",
+    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "IP_CORE_FILE", "IP_TERMS_FILE", "load_glossary", "law_aliases", "en_to_zh", "zh_terms_in", "SQLiteFile",
 ]

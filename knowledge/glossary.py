@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
+LAW_ALIASES_FILE = Path(__file__).with_name("law_aliases.tsv")
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,3 +88,17 @@ def zh_terms_in(text: str) -> list[tuple[str, str]]:
         if pair not in out:
             out.append(pair)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def law_aliases() -> tuple[tuple[str, str], ...]:
+    """(alias, name in the law's title) pairs of ``law_aliases.tsv``: 版权法 → 著作权法, 专利细则 → 专利法实施细则."""
+    pairs = []
+    for n, line in enumerate(LAW_ALIASES_FILE.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not all(f.strip() for f in fields):
+            raise ValueError(f"{LAW_ALIASES_FILE.name}:{n}: expected 'alias<TAB>name', got {line!r}")
+        pairs.append((fields[0].strip(), fields[1].strip()))
+    return tuple(pairs)

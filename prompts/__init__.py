@@ -26,6 +26,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "staff_reply": frozenset({"question", "sources", "count", "human_channel"}),
     "translate": frozenset({"question", "glossary"}),
     "abstain": frozenset({"human_channel"}),
+    "no_article": frozenset({"law", "article", "articles", "human_channel"}),
 }
 ROLES = ("system", "user", "assistant")
 _ROLE_LINE = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)

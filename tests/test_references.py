@@ -1,0 +1,102 @@
+"""Article references as people write them, resolved against laws the test writes (never the shared corpus):
+every article of each law, referenced in generated variants, is found first; an article that does not exist is
+answered as such, never with another article."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import Assistant
+from bot.numerals import int_to_zh, zh_to_int
+from bot.references import find_references
+from ingest import ingest_paths
+from ipbot.refvariants import generated_set, score_references
+from tests.conftest import run_cli
+
+TOPICS = {"中华人民共和国专利法": ("发明创造", 45), "中华人民共和国专利法实施细则": ("申请文件", 30),
+          "中华人民共和国著作权法": ("作品登记", 25), "中华人民共和国反不正当竞争法": ("经营行为", 20),
+          "计算机软件保护条例": ("软件开发", 15)}
+FILES = {"中华人民共和国专利法": "patent.md", "中华人民共和国专利法实施细则": "patent-rules.md",
+         "中华人民共和国著作权法": "copyright.md", "中华人民共和国反不正当竞争法": "competition.md", "计算机软件保护条例": "software.md"}
+COLOURS = "红橙黄绿青蓝紫黑白灰"
+
+
+def _law(title: str, topic: str, count: int) -> str:
+    lines = [f"# {title}", ""]
+    for n in range(1, count + 1):
+        if n % 10 == 1:
+            lines += [f"## 第{int_to_zh(n // 10 + 1)}章 {topic}第{n // 10 + 1}部分", ""]
+        colour = COLOURS[n % 10] + COLOURS[n // 10 % 10]
+        lines += [f"第{int_to_zh(n)}条 {topic}的第{n}项要求：{colour}色标记的{topic}材料应当在{n + 3}日内提交，逾期视为放弃。", ""]
+        if title.endswith("反不正当竞争法") and n == 20:
+            lines += [f"第二十条之一 {topic}的补充要求：紫金色标记的材料另行处理。", ""]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def laws(tmp_path, settings, kb):
+    d = tmp_path / "laws"
+    d.mkdir()
+    for title, (topic, count) in TOPICS.items():
+        (d / FILES[title]).write_text(_law(title, topic, count), encoding="utf-8")
+    list(ingest_paths(kb, [d]))
+    return Assistant(settings, kb)
+
+
+@pytest.mark.parametrize("text, law, article, extra", [
+    ("我国专利法22条", "专利法", 22, {}),
+    ("现行版权法第十条讲什么", "著作权法", 10, {}),
+    ("实施细则（专利）第六条", "专利法实施细则", 6, {}),
+    ("专利细则 第 6 条", "专利法实施细则", 6, {}),
+    ("商标问题商标法第三十条", "商标法", 30, {}),
+    ("专利法第２２条第三款第二项", "专利法", 22, {"paragraph": 3, "item": 2}),
+    ("反法第二十条之一", "反不正当竞争法", 20, {"suffix": "之一"}),
+    ("电商法 第9条", "电子商务法", 9, {}),
+    ("第22条在专利法里说了什么", "专利法", 22, {}),
+])
+def test_references_are_parsed_through_noise_numerals_and_aliases(text, law, article, extra):
+    ref = find_references(text)[0]
+    assert (ref.law, ref.article) == (law, article)
+    for key, value in extra.items():
+        assert getattr(ref, key) == value
+
+
+def test_numbers_that_are_not_articles_are_not_read_as_references():
+    for text in ("专利法十分重要", "专利法20年保护期", "专利法第二章讲什么", "商标注册要3个月", "第三款怎么理解"):
+        assert find_references(text) == [], text
+    assert [r.article for r in find_references("商标法第三十、三十一条和第32条")] == [30, 31, 32]
+
+
+def test_chinese_numerals_round_trip():
+    assert all(zh_to_int(int_to_zh(n)) == n for n in range(1, 1200))
+
+
+def test_every_generated_reference_finds_its_article_first(laws):
+    items = generated_set(laws, per_article=3)
+    assert len(items) >= 3 * 130 and {v.kind.split("/")[1] for v in items} == {"title", "alias"}
+    result = score_references(laws, items, search=True)
+    assert result["hit@1"] >= 0.99, result["misses"][:10]
+    assert result["absent_said_absent"] == result["absent_articles"] == len(TOPICS)
+
+
+def test_an_article_that_does_not_exist_is_answered_as_such(laws):
+    answer = laws.ask("专利法第二百条规定了什么？")
+    assert answer.abstained and not answer.citations
+    assert "没有第200条" in answer.answer and "第1条至第45条" in answer.answer
+    english = laws.ask("What does Article 300 of the Patent Law say?")
+    assert english.abstained and "has no Article 300" in english.answer
+    found = laws.ask("专利法第二十二条规定了什么？")
+    assert not found.abstained and found.citations[0].article_label == "第二十二条"
+
+
+def test_search_json_says_what_it_resolved(laws, settings):
+    res = run_cli("search", "我国专利法22条", "--json", "--k", "2", "--data-dir", str(settings.data_dir))
+    assert res.returncode == 0, res.stderr
+    first = json.loads(res.stdout.splitlines()[0])
+    assert first["resolved"][0]["law"] == "中华人民共和国专利法" and first["resolved"][0]["article"] == 22
+    assert first["resolved"][0]["found"] is True and first["article_label"] == "第二十二条"
+    missing = run_cli("search", "专利法第二百条", "--json", "--data-dir", str(settings.data_dir))
+    lines = [json.loads(x) for x in missing.stdout.splitlines()]
+    assert lines and all(line["resolved"] == [{"law": "中华人民共和国专利法", "article": 200, "found": False,
+                                                "doc_id": lines[0]["resolved"][0]["doc_id"]}] for line in lines)
