@@ -23,6 +23,7 @@ class Citation:
     chapter: str | None = None
     effective_date: str | None = None
     status: str | None = None
+    also_in: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -83,7 +84,9 @@ def source_label(meta: dict) -> str:
         parts.append(meta["article_label"])
     elif meta.get("page"):
         parts.append(f"p.{meta['page']}")
-    return " ".join(parts)
+    label = " ".join(parts)
+    also = [a["source"] for a in meta.get("also_in", [])]
+    return f"{label}（same text: {'; '.join(also)}）" if also else label
 
 
 def make_citation(n: int, hit: ScoredChunk, quote: str) -> Citation:
@@ -92,7 +95,7 @@ def make_citation(n: int, hit: ScoredChunk, quote: str) -> Citation:
     return Citation(n=n, source=m.get("source", ""), title=m.get("title", ""), article_label=m.get("article_label"),
                     page=m.get("page"), quote=quote, doc_id=hit.chunk.doc_id, chunk_id=hit.chunk.chunk_id,
                     breadcrumb=m.get("breadcrumb", ""), chapter=m.get("chapter"), effective_date=m.get("effective_date"),
-                    status=m.get("status"))
+                    status=m.get("status"), also_in=[a["source"] for a in m.get("also_in", [])])
 
 
 def sources_footer(labels: list[str], language: str) -> str:

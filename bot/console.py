@@ -22,6 +22,7 @@ from .errors import BotError
 from .retrieval import SearchFilters
 
 METADATA_FIELDS = ("doc_type", "jurisdiction", "effective_date", "status")
+CARRIED_METADATA = ("doc_type", "jurisdiction", "authority", "status")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PREVIEW_SECONDS = 60.0
 
@@ -84,7 +85,8 @@ class KnowledgeConsole:
         for d in self.kb.documents():
             m = d.metadata
             row = DocumentRow(d.doc_id, d.title, m.get("doc_type", ""), m.get("jurisdiction", ""), str(m.get("effective_date") or ""),
-                              m.get("status", ""), d.chunk_count, d.version, d.ingested_at, Path(d.source).name)
+                              m.get("status", ""), d.chunk_count, int(m.get("archived_version") or d.version), d.ingested_at,
+                              Path(d.source.split("#")[0]).name)
             if q and q not in f"{row.title} {row.doc_id} {row.source}".lower():
                 continue
             if (doc_type and row.doc_type != doc_type) or (jurisdiction and row.jurisdiction != jurisdiction) or (status and row.status != status):
@@ -219,27 +221,57 @@ class KnowledgeConsole:
         return status
 
     def replace(self, doc_id: str, path: Path, actor: str, metadata: dict | None = None) -> FileOutcome:
-        """A new version of a document from a file: re-indexed in place when it is an upload of the same format, else the
-        new file is indexed and the old document removed. The new version keeps the document's status (a published
-        document stays published); when it cannot be indexed, the old version and its file stay as they were."""
+        """The next version of a document from a file: the document keeps its id and becomes version N+1; version N is
+        kept as a superseded document (``{doc_id}.vN``: listed, never cited for the law in force after the new version
+        takes effect). Document type, jurisdiction, authority and status carry over unless ``metadata`` changes them;
+        the effective date is the new file's own or the one given (``kb list`` flags a law without one). When the new
+        file cannot be indexed, the document, its file and its versions stay as they were."""
         old = self.document(doc_id)
-        options = self._options({"status": old.metadata.get("status") or "", **(metadata or {})})
+        if old.metadata.get("version_of"):
+            raise ConsoleError(f"{old.doc_id} is an earlier version of {old.metadata['version_of']}; replace that document instead")
+        carried = {k: old.metadata[k] for k in CARRIED_METADATA if old.metadata.get(k)}
+        options = replace(self._options({**carried, **(metadata or {})}), doc_id=old.doc_id)
         source = Path(old.source)
         in_place = source.parent.resolve() == self.uploads_dir.resolve() and source.suffix.lower() == Path(path).suffix.lower()
         name = source.name if in_place else safe_filename(Path(path).name)
         other = self.kb.registry.document_by_source(str((self.uploads_dir / name).resolve()))
         if other is not None and other.doc_id != old.doc_id:
             raise ConsoleError(f"another document ({other.doc_id}) was uploaded as {name}; rename the new file and try again")
-        with self._stored(path, name) as (target, keep):
-            outcome = ingest_file(self.kb, target, options)
-            if outcome.status == "failed":
-                raise ConsoleError(f"the new version was not indexed, the old one is unchanged: {outcome.reason}")
-            keep[0] = True
-        if outcome.doc_id != old.doc_id:
-            self.kb.remove_document(old.doc_id)
+        effective = str((metadata or {}).get("effective_date") or "") or date.today().isoformat()
+        kept = self.uploads_dir / f".{source.stem}.v{old.version}{source.suffix}"
+        if in_place and source.is_file():  # the old file is overwritten: keep a copy for the superseded version
+            shutil.copyfile(source, kept)
+        archived = self.kb.archive_version(old.doc_id, effective)
+        self.kb.registry.update_metadata(archived.doc_id, {"file": str(kept if in_place else source)})
+        try:
+            with self._stored(path, name) as (target, keep):
+                outcome = ingest_file(self.kb, target, options)
+                if outcome.status == "failed":
+                    raise ConsoleError(f"the new version was not indexed, the old one is unchanged: {outcome.reason}")
+                keep[0] = True
+        except BaseException:
+            self.kb.remove_document(archived.doc_id)
+            if in_place:
+                kept.unlink(missing_ok=True)
+            raise
+        if outcome.status == "unchanged":
+            self.kb.remove_document(archived.doc_id)
+            if in_place:
+                kept.unlink(missing_ok=True)
+            return outcome
+        new = self.kb.document(old.doc_id)
+        if not (metadata or {}).get("effective_date") and new.metadata.get("effective_date"):
+            self.kb.registry.update_metadata(archived.doc_id, {"superseded_on": new.metadata["effective_date"]})
         self.audit.record(actor, "document.replace", old.doc_id,
-                          f"version {old.version} replaced by {target.name}" + (f" (now {outcome.doc_id})" if outcome.doc_id != old.doc_id else ""))
+                          f"version {old.version} → {new.version} from {target.name}; version {old.version} kept as {archived.doc_id}"
+                          + (f", metadata {metadata}" if metadata else ""))
         return outcome
+
+    def versions(self, doc_id: str) -> list[DocumentRow]:
+        """The earlier versions kept of a document, newest first."""
+        doc = self.document(doc_id)
+        rows = [r for r in self.documents() if self.kb.document(r.doc_id).metadata.get("version_of") == doc.doc_id]
+        return sorted(rows, key=lambda r: -r.version)
 
     def retire(self, doc_id: str, actor: str) -> None:
         """Mark a document repealed: it stays listed but is no longer cited for questions about the law in force."""

@@ -67,6 +67,39 @@ def split_options(question: str) -> tuple[str, list[str]]:
     return stem, [o for o in options if o]
 
 
+_ASKS = re.compile(r"(?:问题?|请回答|请分析|请问|试问|试分析|回答下列问题|请说明)[：:]")
+_NUMBERED = re.compile(r"(?:^|(?<=[\s：:？?。；;！!]))(?:[（(](?:[1-9]|[一二三四五六七八九])[)）]|(?:[1-9]|[一二三四五六七八九])[.、．](?!\d))\s*")
+_QUESTION_END = re.compile(r"(?<=[？?])")
+
+
+def split_issues(question: str) -> tuple[str, list[str]]:
+    """A long case's facts and its separate questions: numbered ones ((1)…(2)…, 1.…2.…), those after 问：/请回答：,
+    or several sentences ending in ？. Fewer than two questions, or a short text → (question, [])."""
+    if len(question) < 80 or split_options(question)[1]:
+        return question, []
+    asks = list(_ASKS.finditer(question))
+    facts, tail = (question[: asks[-1].start()], question[asks[-1].end():]) if asks else ("", question)
+    marks = list(_NUMBERED.finditer(tail))
+    if len(marks) >= 2:
+        issues = [tail[m.end(): (marks[i + 1].start() if i + 1 < len(marks) else len(tail))] for i, m in enumerate(marks)]
+        facts = facts + tail[: marks[0].start()]
+    else:
+        parts = [p for p in re.split(r"(?<=[。！!；;])|(?<=[？?])", tail) if p.strip()]
+        issues = [p for p in parts if re.search(r"[？?]", p)]
+        facts = facts + "".join(p for p in parts if p not in issues)
+    issues = [i.strip(" \n；;。") for i in issues if len(i.strip()) >= 4]
+    return (facts.strip(), issues) if len(issues) >= 2 else (question, [])
+
+
+_HISTORY = re.compile(r"修订|修正|修改|历史|沿革|施行|生效|通过|公布|颁布|发布|哪一?年|何时|什么时候|哪天|日期|版本|"
+                      r"effective|amend|revis|history|when|enact|promulgat", re.I)
+
+
+def asks_history(question: str) -> bool:
+    """Whether a question is about a law's history or dates (when it was passed, amended, took effect)."""
+    return bool(_HISTORY.search(question))
+
+
 _EXAM_STYLE = re.compile(r"[甲乙丙丁戊](?:公司|厂|企业|某|方|的|将|与|向|在|于|认为|委托|开发|发现|从|把|是|和|、|，)|下列|说法|表述")
 
 

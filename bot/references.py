@@ -145,6 +145,8 @@ def find_references(question: str, names: Gazetteer | None = None) -> list[Artic
         before = text[prev_end: m.start()]
         law, touching = _law_before(before, names)
         if law is None and explicit:
+            law = _rules_of_named_law(before, text[: m.start()], names)
+        if law is None and explicit:
             law = _law_of_context(before, text, refs, names, bool(m.group("di") and m.group("tiao")))
         if law is None or not (explicit or touching):
             continue
@@ -161,6 +163,21 @@ def find_references(question: str, names: Gazetteer | None = None) -> list[Artic
     lowered = question.lower()
     law = next((zh for words, zh in _EN_LAWS if all(w in lowered for w in words)), None)
     return [ArticleRef(law, int(m.group("num"))) for m in _EN_ARTICLE.finditer(question)] if law else []
+
+
+_RULES = re.compile(r"(?:其|该法|本法|和|及|与|、)?(实施细则|实施条例|细则)[的中里]?[ \t]*$")
+
+
+def _rules_of_named_law(before: str, text: str, names: Gazetteer) -> str | None:
+    """专利法第9条及实施细则第41条: bare 实施细则/实施条例 after a law is that law's implementing rules."""
+    if not _RULES.search(before):
+        return None
+    mentioned = [law for law in names.mentioned(text) if not law.endswith(("细则", "条例"))]
+    if not mentioned:
+        return None
+    base = mentioned[-1] if len(mentioned) == 1 else next((law for form, law in names.names if law in mentioned and form in text[-80:]), mentioned[-1])
+    known = {law for _, law in names.names}
+    return next((f"{base}{suffix}" for suffix in ("实施细则", "实施条例") if f"{base}{suffix}" in known), f"{base}实施条例")
 
 
 def _law_of_context(before: str, text: str, refs: list[ArticleRef], names: Gazetteer, full: bool) -> str | None:

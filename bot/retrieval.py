@@ -5,7 +5,8 @@ our linked questions (knowledge/links.py) added to the candidates."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -14,7 +15,7 @@ from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokeniz
 from knowledge.links import LinkIndex
 
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
-from .query import exam_style, language_of, passage_language, split_options
+from .query import asks_history, exam_style, language_of, passage_language, split_issues, split_options
 from .ranking import LinearRanker, Signals, feature_matrix
 from .references import ArticleRef, Gazetteer, find_references, gazetteer, title_matches
 from .relevance import key_terms
@@ -42,6 +43,8 @@ class SearchFilters:
             return False
         if self.in_force_on is not None:
             if meta.get("status") == "repealed" or (meta.get("status") == "draft" and not self.drafts):
+                return False
+            if meta.get("status") == "superseded" and not str(meta.get("superseded_on") or "") > self.in_force_on.isoformat():
                 return False
             eff = meta.get("effective_date")
             if eff and str(eff) > self.in_force_on.isoformat():
@@ -121,6 +124,9 @@ def plan_query(question: str) -> QueryPlan:
     extra = legal_terms_for(question)
     stem, options = split_options(question)
     if not options:
+        _, issues = split_issues(question)
+        if issues:  # a case with several questions: each is also searched on its own, on both sides
+            return QueryPlan([question, *issues], [f"{question} {extra}".strip(), *(f"{i} {legal_terms_for(i)}".strip() for i in issues)])
         return QueryPlan([question], [f"{question} {extra}".strip()])
     return QueryPlan([question], [f"{question} {extra}".strip(), *(f"{stem} {opt}" for opt in options)])
 
@@ -282,6 +288,7 @@ class Retriever:
             scores = {cid: pool_scores.get(cid, floor - 1.0 - i * 1e-6) for i, cid in enumerate(order)}
             self._prefer_question_language(question, lists, chunks, scores)
             order.sort(key=lambda cid: -scores[cid])
+        self._demote_preambles(question, chunks, scores)
         top = max(scores.values(), default=0.0) + 1.0
         for i, c in enumerate(direct):
             if filters is None or filters.accepts(c.metadata):
@@ -290,7 +297,19 @@ class Retriever:
                 chunks.setdefault(c.chunk_id, c)
         results = [ScoredChunk(chunks[cid], score, ranks.get(cid, {})) for cid, score in scores.items()]
         results.sort(key=lambda r: -r.score)
-        return results[:k]
+        return collapse_duplicates(results[: 3 * k])[:k]
+
+    def _demote_preambles(self, question: str, chunks: dict[str, ChunkRecord], scores: dict[str, float]) -> None:
+        """A law's preamble (its title, revision history and table of contents, no article) goes below every other
+        candidate unless the question asks about the law's history or dates."""
+        if asks_history(question):
+            return
+        preambles = [cid for cid in scores if cid in chunks and _is_law_preamble(chunks[cid])]
+        if not preambles or len(preambles) == len(scores):
+            return
+        floor = min(scores.values())
+        for i, cid in enumerate(sorted(preambles, key=lambda c: -scores[c])):
+            scores[cid] = floor - 1.0 - i * 1e-3
 
     def _prefer_question_language(self, question: str, lists, chunks: dict[str, ChunkRecord], scores: dict[str, float]) -> None:
         """When the candidates come in more than one language, raise the passage that the question's own embedding
@@ -327,6 +346,46 @@ class Retriever:
             topics=question_topics(question),
             question=question,
         )
+
+
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _shingles(text: str) -> frozenset[str]:
+    body = text.split("\n", 1)[1] if text.startswith("《") and "\n" in text else text  # without the breadcrumb line
+    flat = _PUNCT.sub("", body)
+    return frozenset(flat[i: i + 3] for i in range(max(len(flat) - 2, 1)))
+
+
+def collapse_duplicates(results: list[ScoredChunk], threshold: float = 0.9) -> list[ScoredChunk]:
+    """One hit for passages of different documents that say the same (the same law indexed from a PDF and from a
+    markdown file): the best-ranked one stays, its metadata naming the others under ``also_in``."""
+    kept: list[tuple[ScoredChunk, frozenset[str]]] = []
+    for hit in results:
+        grams = _shingles(hit.chunk.text)
+        twin = next((k for k, g in kept if k.chunk.doc_id != hit.chunk.doc_id and grams and g
+                     and min(len(g), len(grams)) >= threshold * max(len(g), len(grams))
+                     and len(grams & g) / len(grams | g) >= threshold), None)
+        if twin is None:
+            kept.append((hit, grams))
+            continue
+        m = hit.chunk.metadata
+        label = f"《{m.get('title', '')}》" + (f" {m['article_label']}" if m.get("article_label") else "") + f" ({m.get('source') or hit.chunk.doc_id})"
+        twin.chunk = replace(twin.chunk, metadata={**twin.chunk.metadata, "also_in": [
+            *twin.chunk.metadata.get("also_in", []), {"doc_id": hit.chunk.doc_id, "chunk_id": hit.chunk.chunk_id, "source": label}]})
+    return [hit for hit, _ in kept]
+
+
+_REVISION_HISTORY = re.compile(r"通过|修正|修订|公布|施行|目\s*录|Adopted|amended", re.I)
+
+
+def _is_law_preamble(chunk: ChunkRecord) -> bool:
+    """A passage before a law's first article: no article number, the document has articles, and it holds the
+    title, the revision history or the table of contents."""
+    meta = chunk.metadata
+    return (meta.get("kind") == "preamble" and not meta.get("article")
+            and meta.get("doc_type") in ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
+            and bool(_REVISION_HISTORY.search(chunk.text[:400])))
 
 
 def _keep_own_scores(lists, ranks: dict[str, dict]) -> None:

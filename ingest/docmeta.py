@@ -9,7 +9,7 @@ from .errors import IngestError
 from .model import ParsedDocument
 
 DOC_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation", "normative_document", "guideline", "faq", "guide")
-STATUSES = ("in_force", "amended", "repealed", "draft")
+STATUSES = ("in_force", "amended", "repealed", "draft", "superseded")
 _HEADER_KEYS = {
     "类型": "doc_type", "type": "doc_type", "适用范围": "jurisdiction", "jurisdiction": "jurisdiction",
     "更新日期": "updated", "updated": "updated", "状态": "status", "status": "status",

@@ -27,6 +27,7 @@ class IngestOptions:
     cutting and embedding it (``max_seconds_per_file``, IPBOT_MAX_SECONDS_PER_FILE; None: no limit). Setting
     ``cancel`` from another thread stops the file being indexed ("cancelled"). ``on_progress(stage, done, total)``
     hears of each stage ("reading", "reading page", "OCR page", "chunking", "embedding passages", …).
+    ``doc_id`` makes the file the next version of that document (the console's replace), whatever its name.
     A file stopped by any of these fails and leaves the knowledge base exactly as it was.
     """
 
@@ -39,6 +40,7 @@ class IngestOptions:
     max_seconds: float | None = 900.0
     cancel: threading.Event | None = None
     on_progress: Callable[[str, int, int], None] | None = None
+    doc_id: str | None = None
 
 
 @dataclass
@@ -153,7 +155,7 @@ def _ingest(kb: KnowledgeBase, path: Path, source: str, options: IngestOptions, 
     if size > options.max_file_mb * 2**20:
         raise TooLarge(f"file is {size / 2**20:.1f} MiB, over the {options.max_file_mb:g} MiB limit")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    doc_id = _doc_id(kb, path, source)
+    doc_id = options.doc_id or _doc_id(kb, path, source)
     previous = kb.registry.document(doc_id)
     fingerprint = pipeline_fingerprint(options)
     if previous and previous.sha256 == sha and previous.metadata.get("pipeline") == fingerprint and not options.overrides:

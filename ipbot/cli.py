@@ -351,6 +351,14 @@ def kb_init(data_dir: DataDir = None) -> None:
     console.print(f"starter knowledge base ready in {settings.data_dir}", highlight=False)
 
 
+LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
+
+
+def needs_effective_date(meta: dict) -> bool:
+    """Whether a document is a law in force that should carry an effective date."""
+    return meta.get("doc_type") in LAW_TYPES and meta.get("status") in (None, "", "in_force", "amended")
+
+
 @kb_app.command("list")
 def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
     """List the indexed documents."""
@@ -361,10 +369,19 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
         for d in docs:
             out.print(json.dumps(d.to_dict(), ensure_ascii=False))
         return
-    table = Table("doc_id", "title", "type", "status", "chunks", "version", "ingested at")
+    table = Table("doc_id", "title", "type", "status", "effective", "chunks", "version", "ingested at")
+    undated = 0
     for d in docs:
-        table.add_row(d.doc_id, d.title, d.metadata.get("doc_type", ""), d.metadata.get("status", ""), str(d.chunk_count), str(d.version), d.ingested_at)
+        m = d.metadata
+        effective = str(m.get("effective_date") or "")
+        if not effective and needs_effective_date(m):
+            effective, undated = "⚠ missing", undated + 1
+        table.add_row(d.doc_id, d.title, m.get("doc_type", ""), m.get("status", ""), effective, str(d.chunk_count),
+                      str(m.get("archived_version") or d.version), d.ingested_at)
     out.print(table)
+    if undated:
+        console.print(f"{undated} law(s) in force have no effective date, so 'in force on a date' cannot tell their versions apart: "
+                      "set one with `ipbot ingest FILE --effective-date YYYY-MM-DD` or in the knowledge console", highlight=False)
 
 
 @kb_app.command("show")
@@ -389,8 +406,13 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
         outline.setdefault(key, [])
     pages = sorted({c.metadata["page"] for c in chunks if c.metadata.get("page")})
     articles = sorted({c.metadata["article_label"] for c in chunks if c.metadata.get("kind") == "article" and c.metadata.get("article_label")})
+    versions = sorted((d for d in kb.documents() if d.metadata.get("version_of") == record.doc_id),
+                      key=lambda d: -int(d.metadata.get("archived_version") or 0))
     if as_json:
-        out.print(json.dumps({**record.to_dict(), "outline": outline, "articles": len(articles), "pages": pages}, ensure_ascii=False))
+        earlier = [{"doc_id": d.doc_id, "version": d.metadata.get("archived_version"), "superseded_on": d.metadata.get("superseded_on")}
+                   for d in versions]
+        out.print(json.dumps({**record.to_dict(), "outline": outline, "articles": len(articles), "pages": pages,
+                              "earlier_versions": earlier}, ensure_ascii=False))
         return
     out.print(f"{record.title}  ({record.doc_id}, version {record.version}, {record.chunk_count} chunks, {len(articles)} articles)", style="bold")
     out.print(f"source: {record.source}")
@@ -402,6 +424,14 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
     for chapter, labels in outline.items():
         span = f"{labels[0]}–{labels[-1]} ({len(labels)})" if len(labels) > 1 else (labels[0] if labels else "")
         out.print(f"  {chapter}  {span}")
+    for d in versions:
+        out.print(f"earlier version {d.metadata.get('archived_version')}: {d.doc_id} (superseded on {d.metadata.get('superseded_on') or '?'}, "
+                  f"{d.chunk_count} chunks)")
+    if record.metadata.get("version_of"):
+        out.print(f"this is version {record.metadata.get('archived_version')} of {record.metadata['version_of']}, "
+                  f"superseded on {record.metadata.get('superseded_on') or '?'}")
+    if not record.metadata.get("effective_date") and needs_effective_date(record.metadata):
+        out.print("warning: no effective date (in force on a date cannot tell this law's versions apart)", style="yellow")
     for w in record.warnings:
         out.print(f"warning: {w}", style="yellow")
 

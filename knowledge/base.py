@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .embeddings import Embedder
-from .errors import EmbeddingModelMismatch, UnknownDocument
+from .errors import EmbeddingModelMismatch, KnowledgeError, UnknownDocument
 from .lexical import BM25Index, tokenize
 from .records import ChunkRecord, DocumentRecord
 from .registry import Registry
@@ -79,14 +79,14 @@ class KnowledgeBase:
         return self.registry.chunks(doc_id)
 
     def put_document(self, doc: DocumentRecord, texts: list[str], metadatas: list[dict], embeddings: np.ndarray | None = None,
-                     progress: Progress | None = None) -> DocumentRecord:
+                     progress: Progress | None = None, sentence_source: list[ChunkRecord] | None = None) -> DocumentRecord:
         """Index a document's chunks, replacing any earlier version atomically. ``progress`` hears of each embedding
         batch ("embedding passages" / "embedding sentences", done, total) and may raise to abort before anything is written."""
         previous = self.registry.document(doc.doc_id)
         old_chunks = self.registry.chunks(doc.doc_id) if previous else []
         if embeddings is None:
             embeddings = self._embed_reusing(texts, old_chunks, progress)
-        sentence_vectors = self._sentence_vectors(texts, old_chunks, progress)
+        sentence_vectors = self._sentence_vectors(texts, sentence_source or old_chunks, progress)
         doc.version = previous.version + 1 if previous else 1
         doc.chunk_count = len(texts)
         doc.ingested_at = doc.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -109,6 +109,26 @@ class KnowledgeBase:
                     self._bm25.add(c.chunk_id, t)
                 self._bm25_generation += 1
         return doc
+
+    def archive_version(self, doc_id: str, superseded_on: str) -> DocumentRecord:
+        """Keep the current version of a document as its own, superseded document (``{doc_id}.v{N}``), before a new
+        version replaces it: same passages and embeddings (nothing is embedded again), status 'superseded', in force
+        before ``superseded_on`` (an ISO date) and never after; returns the archived record."""
+        current = self.document(doc_id)
+        chunks = self.registry.chunks(current.doc_id)
+        archived_id = f"{current.doc_id}.v{current.version}"
+        by_id = self.vectors.get_embeddings([c.chunk_id for c in chunks])
+        if len(by_id) != len(chunks):
+            raise KnowledgeError(f"cannot keep version {current.version} of {current.doc_id}: its embeddings are incomplete")
+        changes = {"status": "superseded", "superseded_by": current.doc_id, "superseded_on": superseded_on,
+                   "version_of": current.doc_id, "archived_version": current.version}
+        record = DocumentRecord(archived_id, f"{current.source}#v{current.version}", current.sha256, current.title, current.fmt,
+                                current.status, metadata={**current.metadata, **changes}, warnings=list(current.warnings),
+                                ingested_at=current.ingested_at)
+        self.put_document(record, [c.text for c in chunks], [{**c.metadata, **changes} for c in chunks],
+                          embeddings=np.stack([by_id[c.chunk_id] for c in chunks]) if chunks else None,
+                          sentence_source=chunks)
+        return record
 
     @contextmanager
     def _writing(self):

@@ -54,9 +54,11 @@ def laws(tmp_path, settings, kb):
     ("反法第二十条之一", "反不正当竞争法", 20, {"suffix": "之一"}),
     ("电商法 第9条", "电子商务法", 9, {}),
     ("第22条在专利法里说了什么", "专利法", 22, {}),
+    ("张某依据专利法第9条及实施细则第41条", "专利法实施细则", 41, {"index": 1}),
+    ("商标法第3条和实施条例第5条", "商标法实施条例", 5, {"index": 1}),
 ])
 def test_references_are_parsed_through_noise_numerals_and_aliases(text, law, article, extra):
-    ref = find_references(text)[0]
+    ref = find_references(text)[extra.pop("index", 0)]
     assert (ref.law, ref.article) == (law, article)
     for key, value in extra.items():
         assert getattr(ref, key) == value
@@ -100,3 +102,19 @@ def test_search_json_says_what_it_resolved(laws, settings):
     lines = [json.loads(x) for x in missing.stdout.splitlines()]
     assert lines and all(line["resolved"] == [{"law": "中华人民共和国专利法", "article": 200, "found": False,
                                                 "doc_id": lines[0]["resolved"][0]["doc_id"]}] for line in lines)
+
+
+def test_the_same_law_indexed_twice_is_one_hit_naming_both_sources(tmp_path, settings, kb):
+    d = tmp_path / "twice"
+    d.mkdir()
+    text = _law("中华人民共和国专利法", "发明创造", 12)
+    (d / "patent.md").write_text(text, encoding="utf-8")
+    (d / "patent-copy.txt").write_text(text.replace("# ", "").replace("## ", ""), encoding="utf-8")
+    list(ingest_paths(kb, [d]))
+    assistant = Assistant(settings, kb)
+    hits = assistant.search("发明创造的第7项要求是什么", 5)
+    texts = [h.chunk.text for h in hits]
+    assert len(texts) == len(set(texts)) and hits[0].chunk.metadata["article"] == 7
+    assert [a["doc_id"] for a in hits[0].chunk.metadata["also_in"]] != [] and hits[0].chunk.metadata["also_in"][0]["doc_id"] != hits[0].chunk.doc_id
+    answer = assistant.ask("发明创造的第7项要求是什么")
+    assert answer.citations and answer.citations[0].also_in and "same text" in answer.answer

@@ -170,17 +170,32 @@ def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path
     assert "九十元" in console.chunks("lighthouse")[0].text
     (incoming / "lighthouse-2025.txt").write_text("紫色灯塔管理办法（2025）\n\n第一条 紫色灯塔夜航费每次一百元。\n", encoding="utf-8")
     moved = console.replace("lighthouse", incoming / "lighthouse-2025.txt", "ed")
-    assert moved.doc_id == "lighthouse-2025" and [r.doc_id for r in console.documents("灯塔")] == ["lighthouse-2025"]
+    assert moved.doc_id == "lighthouse" and console.document("lighthouse").version == 3
+    current = console.document("lighthouse").metadata
+    assert current["jurisdiction"] == "海州市" and current["doc_type"] == "department_rule" and not current.get("effective_date")
+    assert [(r.doc_id, r.version, r.status) for r in console.versions("lighthouse")] == [
+        ("lighthouse.v2", 2, "superseded"), ("lighthouse.v1", 1, "superseded")]
+    assert "九十元" in console.chunks("lighthouse.v2")[0].text and "八十元" in console.chunks("lighthouse.v1")[0].text
+    assert {r.doc_id for r in console.documents("灯塔")} == {"lighthouse", "lighthouse.v1", "lighthouse.v2"}
+    assert {h.chunk.doc_id for h in console.hit_test("紫色灯塔夜航费多少钱？", 5)} & {"lighthouse.v1", "lighthouse.v2"} == set()
+    assert {h.chunk.doc_id for h in console.hit_test("紫色灯塔夜航费多少钱？", 5, include_retired=True)} >= {"lighthouse", "lighthouse.v1", "lighthouse.v2"}
+    with pytest.raises(ConsoleError, match="earlier version of lighthouse"):
+        console.replace("lighthouse.v1", incoming / "v2.md", "ed")
+    assert (s.settings.data_dir / "uploads" / ".lighthouse.v1.md").exists()
+    console.delete("lighthouse.v1", "ed")
+    console.delete("lighthouse.v2", "ed")
 
-    console.retire("lighthouse-2025", "ed")
-    assert console.document("lighthouse-2025").metadata["status"] == "repealed"
-    assert all(h.chunk.doc_id != "lighthouse-2025" for h in console.hit_test("紫色灯塔夜航费多少钱？", 5))
-    assert console.hit_test("紫色灯塔夜航费多少钱？", 5, include_retired=True)[0].chunk.doc_id == "lighthouse-2025"
-    console.delete("lighthouse-2025", "ed")
-    with pytest.raises(ConsoleError, match="no document 'lighthouse-2025'"):
-        console.retire("lighthouse-2025", "ed")
+    console.retire("lighthouse", "ed")
+    assert console.document("lighthouse").metadata["status"] == "repealed"
+    assert all(h.chunk.doc_id != "lighthouse" for h in console.hit_test("紫色灯塔夜航费多少钱？", 5))
+    assert console.hit_test("紫色灯塔夜航费多少钱？", 5, include_retired=True)[0].chunk.doc_id == "lighthouse"
+    console.delete("lighthouse", "ed")
+    with pytest.raises(ConsoleError, match="no document 'lighthouse'"):
+        console.retire("lighthouse", "ed")
     actions = [e.action for e in s.audit.entries()]
-    assert actions == ["document.delete", "document.retire", "document.replace", "document.replace", "document.publish", "document.upload"]
+    assert actions == ["document.delete", "document.retire", "document.delete", "document.delete", "document.replace", "document.replace",
+                       "document.publish", "document.upload"]
+    assert "version 2 → 3 from lighthouse-2025.txt; version 2 kept as lighthouse.v2" in s.audit.entries()[4].detail
     assert all(e.actor == "ed" for e in s.audit.entries())
 
 

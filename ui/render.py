@@ -43,7 +43,8 @@ def sources_html(answer: Answer | None, passages: dict[str, str], language: str)
     items = []
     for c in answer.citations:
         rows = [(t["where"], c.breadcrumb or c.title), (t["document"], f"《{c.title}》 {c.source}"), (t["page"], c.page),
-                (t["effective"], c.effective_date), (t["status"], t["statuses"].get(c.status or "", c.status))]
+                (t["effective"], c.effective_date), (t["status"], t["statuses"].get(c.status or "", c.status)),
+                (t["also_in"], "；".join(c.also_in))]
         facts = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)
         text = passages.get(c.chunk_id) or c.quote
         summary = f"[{c.n}] 《{c.title}》 {c.article_label or (f'p.{c.page}' if c.page else '')}"
