@@ -75,7 +75,7 @@ _QUESTION_END = re.compile(r"(?<=[？?])")
 def split_issues(question: str) -> tuple[str, list[str]]:
     """A long case's facts and its separate questions: numbered ones ((1)…(2)…, 1.…2.…), those after 问：/请回答：,
     or several sentences ending in ？. Fewer than two questions, or a short text → (question, [])."""
-    if len(question) < 80 or split_options(question)[1]:
+    if len(question) < 60 or split_options(question)[1]:
         return question, []
     asks = list(_ASKS.finditer(question))
     facts, tail = (question[: asks[-1].start()], question[asks[-1].end():]) if asks else ("", question)

@@ -196,9 +196,10 @@ class Retriever:
         docs = self.kb.documents() if refs else []
         out: list[Resolved] = []
         for ref in refs:
+            exact = [d for d in docs if d.title.replace("中华人民共和国", "").strip() == ref.law.replace("中华人民共和国", "")]
             scored = sorted(((title_matches(ref.law, d.title), d) for d in docs), key=lambda sd: -sd[0])
             best = scored[0][0] if scored else 0.0
-            named = [d for s, d in scored if s and s >= 0.9 * best]
+            named = exact or [d for s, d in scored if s and s >= 0.9 * best]
             if not named:
                 continue
             for d in named:

@@ -574,7 +574,7 @@ def eval_retrieval(
     data_dir: DataDir = None,
 ) -> None:
     """hit@1/3/5/10 and MRR@10 by task, topic and language, beside the tutorial baseline."""
-    from .evaluation import breakdown, format_table, run_questions, summarize_latency, tutorial_baseline, write_report
+    from .evaluation import breakdown, format_table, issue_coverage, run_questions, summarize_latency, tutorial_baseline, write_report
 
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
     questions = [q for path in qa for q in _read_jsonl(path, "query")]
@@ -591,6 +591,11 @@ def eval_retrieval(
     payload = {"ours": {**breakdown(questions, ranks), "latency": summarize_latency(lat), "mean_passage_chars": round(sum(lengths) / max(len(lengths), 1), 1)}}
     for line in format_table("ipbot (structure-aware hybrid)", payload["ours"]):
         out.print(line)
+    issues = issue_coverage(ours, questions, gold, k)
+    if issues:
+        payload["ours"]["case_issues"] = issues
+        out.print(f"long cases: {issues['cases']} cases, {issues['issues']} questions in them; each question's own article in the "
+                  f"top 5: {issues['issues@5']:.3f}, top {k}: {issues[f'issues@{k}']:.3f}")
     out.print(f"mean passage length: {payload['ours']['mean_passage_chars']} chars; latency {payload['ours']['latency']}")
     if baseline:
         search_base = tutorial_baseline(corpus, settings.data_dir, assistant.kb.embedder)

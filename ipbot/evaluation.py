@@ -45,6 +45,24 @@ def run_questions(search, questions: list[dict], articles: dict, k: int = 10) ->
     return ranks, latencies, lengths
 
 
+def issue_coverage(search, questions: list[dict], articles: dict, k: int = 10) -> dict | None:
+    """For long cases with several questions (items with "issues"): the share of their questions whose own gold
+    article is in the first 5 and the first ``k`` passages (a case can hit@1 on one question and miss the others)."""
+    cases = [q for q in questions if q.get("issues")]
+    if not cases:
+        return None
+    at5 = atk = total = 0
+    for q in cases:
+        passages = search(q["query"], k)
+        for issue in q["issues"]:
+            gold = [articles[(g["file"], int(g["article"]))] for g in issue.get("gold", []) if (g["file"], int(g["article"])) in articles]
+            rank = first_hit_rank(passages, gold)
+            total += 1
+            at5 += bool(rank and rank <= 5)
+            atk += bool(rank)
+    return {"cases": len(cases), "issues": total, "issues@5": round(at5 / total, 3), f"issues@{k}": round(atk / total, 3)}
+
+
 def tutorial_baseline(corpus: Path, data_dir: Path, embedder):
     """RecursiveCharacterTextSplitter(1000, 200) + Chroma + similarity top-k, with the same embeddings."""
     from langchain_chroma import Chroma

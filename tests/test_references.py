@@ -118,3 +118,40 @@ def test_the_same_law_indexed_twice_is_one_hit_naming_both_sources(tmp_path, set
     assert [a["doc_id"] for a in hits[0].chunk.metadata["also_in"]] != [] and hits[0].chunk.metadata["also_in"][0]["doc_id"] != hits[0].chunk.doc_id
     answer = assistant.ask("发明创造的第7项要求是什么")
     assert answer.citations and answer.citations[0].also_in and "same text" in answer.answer
+
+
+def test_a_case_with_several_questions_is_split_into_them():
+    from bot.query import split_issues
+    from bot.retrieval import plan_query
+
+    case = ("甲公司于2019年研发出一种新型节能灯，并于2020年3月提交了发明专利申请。乙公司在2020年1月的展会上展出了相同技术的产品。"
+            "丙是甲公司的员工，离职后将该技术泄露给丁公司。问：(1)甲公司的申请是否具备新颖性？(2)丙的行为是否构成侵犯商业秘密？(3)该专利权的期限是多久？")
+    facts, issues = split_issues(case)
+    assert issues == ["甲公司的申请是否具备新颖性？", "丙的行为是否构成侵犯商业秘密？", "该专利权的期限是多久？"] and facts.startswith("甲公司于2019年")
+    running = "甲公司的商标于2010年核准注册，到2020年底才想起来续展。同时乙公司在同类商品上使用了近似标志，销量很大。请问甲公司还能续展吗？乙公司的行为是否侵权？"
+    assert split_issues(running)[1] == ["请问甲公司还能续展吗？", "乙公司的行为是否侵权？"]
+    assert split_issues("专利保护多少年？发明呢？")[1] == []
+    assert split_issues("下列说法正确的是？\nA. 甲可以申请专利，因为他是发明人，依法享有申请权利\nB. 乙不得申请专利，因为他不是发明人，依法不享有申请权利")[1] == []
+    assert plan_query(case).dense[1:] == issues
+
+
+def test_a_law_preamble_does_not_outrank_its_articles(settings, kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir]))
+    assistant = Assistant(settings, kb)
+    hits = assistant.search("中华人民共和国示例保护法第一届示例代表大会", 20)
+    kinds = [h.chunk.metadata.get("kind") for h in hits]
+    assert "preamble" in kinds and "article" not in kinds[kinds.index("preamble"):]
+    history = assistant.search("中华人民共和国示例保护法是哪一年通过的", 3)
+    assert history[0].chunk.metadata.get("kind") == "preamble"
+
+
+def test_kb_list_flags_laws_without_an_effective_date(tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "dated.md").write_text(_law("中华人民共和国专利法", "发明创造", 3) + "\n第四条 本法自2021年6月1日起施行。\n", encoding="utf-8")
+    (d / "undated.md").write_text(_law("中华人民共和国著作权法", "作品登记", 3), encoding="utf-8")
+    data = tmp_path / "var"
+    assert run_cli("ingest", str(d), "--data-dir", str(data)).returncode == 0
+    res = run_cli("kb", "list", "--data-dir", str(data))
+    assert res.returncode == 0, res.stderr
+    assert "2021-06-01" in res.stdout and "⚠ missing" in res.stdout and "1 law(s) in force have no effective date" in res.stderr
