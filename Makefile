@@ -32,13 +32,16 @@ test: install browser
 bench: install
 	$(BIN)/ipbot bench structure --corpus $(CORPUS)
 	$(BIN)/ipbot bench pdf
+	$(BIN)/ipbot bench ocr --corpus $(CORPUS)
+	$(BIN)/ipbot bench refs --corpus $(CORPUS)
 	$(BIN)/ipbot bench starter
 	$(BIN)/ipbot bench ingest --corpus $(CORPUS)
 	$(BIN)/ipbot bench query --corpus $(CORPUS)
 	$(BIN)/ipbot eval retrieval --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl \
 	  --qa benchmarks/qa_lookup.jsonl --qa benchmarks/qa_plain_zh.jsonl --qa benchmarks/qa_english.jsonl --qa benchmarks/qa_mixed_topics.jsonl
 	$(BIN)/ipbot eval retrieval --corpus $(CORPUS) --report benchmarks/out/heldout.json --qa benchmarks/heldout/plain_zh.jsonl \
-	  --qa benchmarks/heldout/english.jsonl --qa benchmarks/heldout/mixed.jsonl --qa benchmarks/heldout/final_plain_zh.jsonl --qa benchmarks/heldout/final_english.jsonl
+	  --qa benchmarks/heldout/english.jsonl --qa benchmarks/heldout/mixed.jsonl --qa benchmarks/heldout/final_plain_zh.jsonl --qa benchmarks/heldout/final_english.jsonl \
+	  --qa benchmarks/heldout/long_cases.jsonl
 	$(BIN)/ipbot eval answers --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl
 	$(BIN)/ipbot eval answers --corpus $(CORPUS) --qa ../shared/eval/dev_retrieval.jsonl --out-of-scope benchmarks/out_of_scope_hard.jsonl \
 	  --report benchmarks/out/answers_hard.json

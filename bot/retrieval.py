@@ -21,6 +21,9 @@ from .references import ArticleRef, Gazetteer, find_references, gazetteer, title
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 3.0
+# The n questions of a long case are searched beside the whole text (weight 1), each with weight ISSUE_WEIGHT/sqrt(n);
+# on the 36 long cases and 15 scenarios, 0.2–1.0 gave case hit@1 0.72–0.75 and scenario 0.80 (benchmarks/RESULTS.md).
+ISSUE_WEIGHT = 1.0
 LINK_SCALE = 0.01
 LINK_VOTERS = 8
 
@@ -105,6 +108,7 @@ class QueryPlan:
 
     dense: list[str] = field(default_factory=list)
     lexical: list[str] = field(default_factory=list)
+    issue_weight: float = 0.0  # a case's questions: the weight of each, beside the whole text's 1 (0: all alike)
 
     @functools.cached_property
     def lexical_tokens(self) -> list[list[str]]:
@@ -126,7 +130,8 @@ def plan_query(question: str) -> QueryPlan:
     if not options:
         _, issues = split_issues(question)
         if issues:  # a case with several questions: each is also searched on its own, on both sides
-            return QueryPlan([question, *issues], [f"{question} {extra}".strip(), *(f"{i} {legal_terms_for(i)}".strip() for i in issues)])
+            return QueryPlan([question, *issues], [f"{question} {extra}".strip(), *(f"{i} {legal_terms_for(i)}".strip() for i in issues)],
+                             ISSUE_WEIGHT)
         return QueryPlan([question], [f"{question} {extra}".strip()])
     return QueryPlan([question], [f"{question} {extra}".strip(), *(f"{stem} {opt}" for opt in options)])
 
@@ -225,12 +230,18 @@ class Retriever:
         lists, vectors = [], []
         if p.dense_weight or p.sentence_weight:
             vectors = self.kb.embed_queries([q[: p.dense_query_chars] for q in plan.dense])
+        def share(count: int, i: int) -> float:
+            if not plan.issue_weight:
+                return 1 / count ** 0.5
+            return 1.0 if i == 0 else plan.issue_weight / (count - 1) ** 0.5
+
         if p.dense_weight and vectors:
-            lists += [("dense", p.dense_weight / len(vectors) ** 0.5, hits) for hits in self.kb.dense_search_vectors(vectors, n)]
+            lists += [("dense", p.dense_weight * share(len(vectors), i), hits) for i, hits in enumerate(self.kb.dense_search_vectors(vectors, n))]
         if p.sentence_weight and vectors:
-            lists += [("sentence", p.sentence_weight / len(vectors) ** 0.5, hits) for hits in self.kb.sentence_search(vectors, n)]
+            lists += [("sentence", p.sentence_weight * share(len(vectors), i), hits) for i, hits in enumerate(self.kb.sentence_search(vectors, n))]
         if p.lexical_weight:
-            lists += [("lexical", p.lexical_weight / len(plan.lexical) ** 0.5, self.kb.lexical_search(toks, n)) for toks in plan.lexical_tokens]
+            lists += [("lexical", p.lexical_weight * share(len(plan.lexical), i), self.kb.lexical_search(toks, n))
+                      for i, toks in enumerate(plan.lexical_tokens)]
         return lists, vectors
 
     def fuse(self, lists: list[tuple[str, float, list[tuple[str, float]]]]) -> tuple[dict[str, float], dict[str, dict]]:
@@ -343,7 +354,7 @@ class Retriever:
             dense_ranks=dense_ranks,
             lexical_tokens=plan.lexical_tokens[0] if plan.lexical else [],
             lexical_ranks={cid: r for r, (cid, _) in enumerate(lexical[0], 1)} if lexical else {},
-            option_tokens=plan.lexical_tokens[1:],
+            option_tokens=[] if plan.issue_weight else plan.lexical_tokens[1:],  # a case's questions are not options
             topics=question_topics(question),
             question=question,
         )

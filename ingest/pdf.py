@@ -33,7 +33,7 @@ OUTLINE_PATHS = 200  # a textless page with this many vector paths probably show
 ZONE_LINES = 3  # lines at the top and at the bottom of a page that may be running headers/footers
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:[-–—~·•\s]*\d{1,4}[-–—~·•\s]*"
+    r"^(?:[-–—~·•\s一－_=]*\d{1,4}[-–—~·•\s一－_=]*"  # a scan may read the dashes of "—2—" as 一 or －
     r"|第\s*[\d一二三四五六七八九十百零〇]+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?"
     r"|共\s*\d+\s*页\s*[,，]?\s*第\s*\d+\s*页"
     r"|(?:page|p\.)?\s*\d+\s*(?:(?:of|/)\s*\d+)?"
@@ -131,9 +131,9 @@ def load_pdf(
         if unreadable == n_pages:
             raise CorruptFile("no page of the PDF could be read")
         raise EmptyDocument(_empty_reason(notes, ocr_timeout_s))
-    if not title:
-        first = next((i for i in pages[0] if isinstance(i, _Line) and _substantial(i.text)), None)
-        title = first.text[:200] if first else path.stem
+    first_lines = [i.text for i in pages[0] if isinstance(i, _Line) and _substantial(i.text)]
+    if not title or (first_lines and not re.search(r"[\u4e00-\u9fff]", title) and _mostly_cjk(" ".join(first_lines[:5]))):
+        title = _title_from_text(first_lines) or path.stem
     metadata = {
         "pages": n_pages,
         "ocr_pages": ocr_pages,
@@ -442,7 +442,7 @@ def _fragment_lines(page) -> list[_Line]:
 def _ocr_lines(image, scale: float) -> list[_Line]:
     lines = []
     for boxes in pdf_ocr.read(image, scale):
-        text = _clean(pdf_ocr.line_text(boxes))
+        text = _LINE_START_PUNCT.sub("", _clean(pdf_ocr.line_text(boxes)))  # no line starts with these; a speck read as one
         if text:
             height = sorted(b.height for b in boxes)[len(boxes) // 2]
             lines.append(_Line(text, boxes[0].x0, max(b.x1 for b in boxes), min(b.top for b in boxes), 0.8 * height))
@@ -531,6 +531,8 @@ def _breaks(prev: _Line, line: _Line, edge: tuple[float, bool], pitch: float | N
     short = prev.x1 < right - 1.5 * prev.size and (
         justified or prev.x1 + (_estimate_width(first_word) + 0.5) * line.size < right)
     last = prev.text[-1]
+    if _HEAD_OF_PART.match(line.text) and not prev.text.endswith(("第", "依照", "依据", "根据", "按照", "本法", "本条例", "前款", "和", "及", "或者")):
+        return True  # an article or a chapter starts on its own line, whatever a scan lost at the end of the one before
     marker = _MARKER.match(line.text)
     if marker:
         glued = not line.text[marker.end():marker.end() + 1].isspace() and not marker.group().endswith(
@@ -544,6 +546,28 @@ def _breaks(prev: _Line, line: _Line, edge: tuple[float, bool], pitch: float | N
     if prev.text.endswith(_SENTENCE_END) and (short or line.x0 > prev.x0 + 0.8 * line.size):
         return True
     return short and (is_cjk(last) or last.isalnum())
+
+
+_NAMED_TITLE = re.compile(r"^(?:中华人民共和国)?[\u4e00-\u9fff（）()《》、]{2,60}?(?:条例|法|办法|规定|细则|解释|决定|规则|指南|意见|通知|公告)"
+                          r"(?:（[^）]{1,20}）)?(?=$|\s|\d|[（(]|\d{4}年|[一二〇零]{4}年)")
+_HEAD_OF_PART = re.compile(r"^第[零〇一二两三四五六七八九十百千\d]+(?:条|[编章节])(?!(?:第|规定|的|之|所|中|[和与及或至到]|[、，,。；;：:）)]))")
+
+
+_LINE_START_PUNCT = re.compile(r"^[：:，,。、；;．.·!！?？\s]+(?=\S)")
+
+
+def _mostly_cjk(text: str) -> bool:
+    return len(re.findall(r"[\u4e00-\u9fff]", text)) > len(re.findall(r"[A-Za-z]", text))
+
+
+def _title_from_text(lines: list[str]) -> str:
+    """The title of a document from its first lines: the name of a law (up to 条例/法/办法/规定…) at the start of one of
+    the first three, cut before a date that a scan put on the same line; else the first line."""
+    for line in lines[:3]:
+        m = _NAMED_TITLE.match(line.replace(" ", ""))
+        if m:
+            return m.group(0)
+    return lines[0][:200] if lines else ""
 
 
 def _substantial(text: str) -> bool:

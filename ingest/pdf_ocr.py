@@ -17,6 +17,10 @@ from ingest.pdf_tables import is_cjk
 
 MAX_SIDE_PX = 2000  # RapidOCR shrinks anything larger; rendering to it gives ~170-180 dpi on A4/Letter
 MAX_SCALE = 3.0
+# RapidOCR's per-line angle classifier turned about one line in thirty of an upright scan upside down (a line opening
+# with "(一)" at 300 dpi), which then read as nothing: the page is rendered upright, so lines are read as they are
+# (benchmarks/ocr_check.py, benchmarks/RESULTS.md, session 8).
+USE_ANGLE_CLASSIFIER = False
 
 _engine = None
 _engine_lock = threading.Lock()
@@ -64,7 +68,7 @@ def render(page: pdfium.PdfPage) -> tuple[np.ndarray, float]:
 
 def read(image: np.ndarray, scale: float) -> list[list[OcrBox]]:
     """OCR a rendered page; its text lines in reading order, each a left-to-right list of boxes."""
-    result, _ = engine()(image)
+    result, _ = engine()(image, use_cls=USE_ANGLE_CLASSIFIER)
     boxes = []
     for points, text, _score in result or []:
         text = " ".join(str(text).split())

@@ -26,6 +26,7 @@ _REFERENCE_TAIL = re.compile(
     r"[、，,。；;：:）)”’」』])"
 )
 _SENTENCE_END = tuple("。；：！？;:!?")
+MAX_GAP = 3  # an unspaced article head after a finished sentence is taken up to this many numbers ahead
 _CN_ORDINAL = r"[一二三四五六七八九十百]+"
 _NUMBERED = [
     (re.compile(rf"^{_CN_ORDINAL}\s*[、．.]\s*"), 1),
@@ -68,6 +69,7 @@ class _Unit:
     page: int | None
     level: int | None = None
     is_table: bool = False
+    opens_block: bool = False  # the first line of a paragraph as the loader found it
 
 
 @dataclass
@@ -116,8 +118,24 @@ def _units(doc: ParsedDocument) -> list[_Unit]:
             units.append(_Unit(_squash(_LEADING_BOLD.sub(r"\2", text)), block.page, level))
             continue
         lines = (_LEADING_BOLD.sub(r"\2", line.strip()) for line in text.splitlines())
-        units.extend(_Unit(line, block.page) for line in lines if line)
+        parts = [part for line in lines if line for part in _heading_then_article(line)]
+        units.extend(_Unit(part, block.page, opens_block=(i == 0)) for i, part in enumerate(parts))
     return units
+
+
+_HEADING_THEN_ARTICLE = re.compile(rf"^(第\s*{_NUM}\s*[编章节][^第。；;，,：:]{{0,24}}?)\s*(第\s*{_NUM}\s*条.*)$", re.DOTALL)
+
+
+def _heading_then_article(line: str) -> list[str]:
+    """A 编/章/节 heading and the article after it, when a scan or a text layer put them on one line
+    ("第二章软件著作权第八条软件著作权人享有…" → "第二章软件著作权", "第八条软件著作权人享有…")."""
+    m = _HEADING_THEN_ARTICLE.match(line)
+    if not m:
+        return [line]
+    article = _ARTICLE.match(m.group(2))
+    if article is None or _REFERENCE_TAIL.match(m.group(2)[article.end():]):
+        return [line]
+    return [m.group(1).strip(), m.group(2).strip()]
 
 
 @functools.lru_cache(maxsize=4)
@@ -204,7 +222,8 @@ class _LegalScan:
                 num, label, spaced = head
                 base = last[0] if last else None
                 sequential = last is None or num == base + 1 or (num == base and label != last[1] and "之" in label)
-                if (sequential and (spaced or ended or (last is None and num == 1))) or (spaced and ended):
+                near = base is not None and base < num <= base + MAX_GAP  # a scan lost an article head just before
+                if (sequential and (spaced or ended or unit.opens_block or (last is None and num == 1))) or ((spaced or near) and ended):
                     if not sequential:
                         self._warn_jump(base, num, label, seen)
                         run = 1

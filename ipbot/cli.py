@@ -665,6 +665,22 @@ def _run_benchmark_script(name: str, args: list[str]) -> None:
         sys.argv = saved
 
 
+@bench_app.command("ocr")
+def bench_ocr(
+    corpus: Annotated[Optional[Path], typer.Option(help="Directory of law documents to render as scans.")] = None,
+    law: Annotated[Optional[list[str]], typer.Option(help="A corpus file to scan (repeatable; default: two regulations).")] = None,
+    dpi: Annotated[Optional[list[int]], typer.Option(help="Only the scans at this resolution (150, 200 or 300; repeatable).")] = None,
+) -> None:
+    """Laws rendered to page images (150–300 dpi, skew, blur, noise) and read back by OCR: character recall, articles as
+    their own passage with the right number and page, footers left, title found."""
+    args = ["--corpus", str(corpus or _default_shared("corpus")), "--json", "benchmarks/out/ocr.json"]
+    if law:
+        args += ["--law", *law]
+    if dpi:
+        args += ["--dpi", *map(str, dpi)]
+    _run_benchmark_script("ocr_check.py", args)
+
+
 @bench_app.command("structure")
 def bench_structure(
     corpus: Annotated[Optional[Path], typer.Option(help="Directory of law documents.")] = None,
