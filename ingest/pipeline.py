@@ -70,9 +70,13 @@ def printable(text: object) -> str:
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in str(text or ""))
 
 
+_DOCUMENTATION = re.compile(r"^(?:README|LICEN[CS]E|CHANGELOG|CONTRIBUTING)(?:\.[\w.]+)?$", re.IGNORECASE)
+
+
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileOutcome]]:
     """Expand directories (recursively, sorted). Missing paths are failures; files of unsupported
-    types found inside a directory are reported as skipped (named explicitly, they fail at load)."""
+    types and a folder's own documentation (README, LICENSE, CHANGELOG …) found inside a directory are reported as
+    skipped (named explicitly, they are indexed or fail at load)."""
     files: list[Path] = []
     notes: list[FileOutcome] = []
     for p in paths:
@@ -80,7 +84,9 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileOutcome]]:
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts) or f.name.endswith(".meta.toml"):
                     continue
-                if f.suffix.lower() in SUPPORTED:
+                if _DOCUMENTATION.match(f.name):
+                    notes.append(FileOutcome(str(f), "skipped", reason="the folder's own documentation, not knowledge (name the file to index it)"))
+                elif f.suffix.lower() in SUPPORTED:
                     files.append(f)
                 else:
                     notes.append(FileOutcome(str(f), "skipped", reason=f"unsupported file type {f.suffix or '(none)'!r}"))

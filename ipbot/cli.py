@@ -332,7 +332,7 @@ def _ingest_starter(assistant, settings: Settings) -> None:
     from ingest import collect_files, ingest_file
     from knowledge import STARTER_DIR
 
-    files = [f for f in collect_files([STARTER_DIR])[0] if f.name != "README.md"]
+    files = collect_files([STARTER_DIR])[0]
     options = settings.ingest_options()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("building the starter knowledge base", total=len(files))

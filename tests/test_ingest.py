@@ -145,3 +145,13 @@ def test_an_older_knowledge_base_gets_sentence_embeddings_on_the_next_ingest(kb,
     assert kb.sentence_vectors(ids) == {}
     assert ingest_file(kb, path, IngestOptions()).status == "unchanged"
     assert set(kb.sentence_vectors(ids)) == set(ids)
+
+
+def test_a_folders_own_documentation_is_not_knowledge(kb, docs_dir):
+    (docs_dir / "README.md").write_text("# About this folder\n\nThese files are examples for the windmill office.\n", encoding="utf-8")
+    (docs_dir / "LICENSE").write_text("MIT\n", encoding="utf-8")
+    outcomes = {o.path.rsplit("/", 1)[-1]: o for o in ingest_paths(kb, [docs_dir])}
+    assert outcomes["README.md"].status == "skipped" and "documentation" in outcomes["README.md"].reason
+    assert outcomes["example-law.md"].status == "indexed" and all("README" not in d.source for d in kb.documents())
+    named = list(ingest_paths(kb, [docs_dir / "README.md"]))
+    assert named[0].status == "indexed"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -285,8 +286,9 @@ def _scanned_law() -> str:
     for n in range(1, 17):
         if n in (1, 7, 13):
             lines += [f"## 第{int_to_zh(n // 6 + 1)}章 {('总则', '登记', '附则')[n // 6]}", ""]
-        lines += [f"第{int_to_zh(n)}条 紫色灯塔第{n}号的管理人应当在{n + 10}日内提交照片和位置说明，管理部门收到后"
-                  f"逐项核对，登记费为每座{n * 10}元，小型企业可以请求减缴。", ""]
+        thing, act = "灯塔码头航标浮标雷达信号旗杆海图"[n % 8], "核对登记检查备案审核公示归档复核"[n % 8 * 2: n % 8 * 2 + 2]
+        lines += [f"第{int_to_zh(n)}条 第{n}号{thing}的管理人应当在{n + 10}日内向{'东西南北'[n % 4]}区管理部门提交照片和位置说明，"
+                  f"管理部门收到后{n % 5 + 2}日内{act}，费用为每座{n * 10}元，{'小型企业' if n % 2 else '个体经营者'}可以请求减缴。", ""]
     return "\n".join(lines)
 
 
@@ -300,6 +302,7 @@ def test_a_scanned_law_keeps_every_article_its_page_and_its_title(tmp):
 
     spec = importlib.util.spec_from_file_location("ocr_check", Path(__file__).resolve().parents[1] / "benchmarks" / "ocr_check.py")
     ocr_check = importlib.util.module_from_spec(spec)
+    sys.modules["ocr_check"] = ocr_check
     spec.loader.exec_module(ocr_check)
     law = tmp / "lighthouse-law.md"
     law.write_text(_scanned_law(), encoding="utf-8")
