@@ -20,7 +20,7 @@ from .generate import check_budget, generate
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .followup import rewrite_followup, subject_of
-from .query import language_of, normalize_question
+from .query import language_of, normalize_question, question_language
 from .relevance import coverage
 from .ranking import make_ranker
 from .rerank import rerank
@@ -179,7 +179,8 @@ class Assistant:
         q = self.standalone_question(question, history)
         return self.answer(q, self.retrieve(q, filters or in_force_today()))
 
-    def ask_stream(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, filters: SearchFilters | None = None, history: list[str] | None = None,
+                   interface_language: str | None = None) -> Iterator[str | Answer]:
         """Text deltas of the answer as it is written and checked, then the final Answer.
 
         Show the deltas as they come, then replace them with the final ``Answer.answer``: it differs from
@@ -187,7 +188,8 @@ class Assistant:
         Raises InvalidQuestion (before yielding anything) for an empty question.
         """
         q = self.standalone_question(question, history)
-        yield from self.answer_stream(q, self.retrieve(q, filters or in_force_today()))
+        language = question_language(q, interface_language) if interface_language else None
+        yield from self.answer_stream(q, self.retrieve(q, filters or in_force_today()), language=language)
 
     def answer(self, question: str, hits: list[ScoredChunk], use_llm: bool = True) -> Answer:
         """The answer to a normalised question from already retrieved passages."""
@@ -196,14 +198,17 @@ class Assistant:
             final = item
         return final
 
-    def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True) -> Iterator[str | Answer]:
+    def answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool = True, stream: bool = True,
+                      language: str | None = None) -> Iterator[str | Answer]:
         """Deltas then the Answer for a normalised question and its passages (the LLM is not called when they do not cover it);
-        links in them that do not point to ``settings.link_domains`` are plain text (bot.links.safe_links)."""
-        for item in self._answer_stream(question, hits, use_llm, stream):
+        links in them that do not point to ``settings.link_domains`` are plain text (bot.links.safe_links). The answer is in
+        ``language`` when given, else in the question's."""
+        for item in self._answer_stream(question, hits, use_llm, stream, language):
             yield self.safe(item)
 
-    def _answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool, stream: bool) -> Iterator[str | Answer]:
-        language = language_of(question)
+    def _answer_stream(self, question: str, hits: list[ScoredChunk], use_llm: bool, stream: bool,
+                       language: str | None = None) -> Iterator[str | Answer]:
+        language = language or language_of(question)
         resolved = self.retriever.resolve(question)
         if resolved and not any(r.found for r in resolved):
             r = resolved[0]

@@ -43,6 +43,19 @@ def language_of(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
+_MARKUP = re.compile(r"<[^>]{0,200}>|&\w+;|https?://\S+")
+_WORD = re.compile(r"\b[A-Za-z]{2,}\b(?![(=])")
+
+
+def question_language(text: str, default: str) -> str:
+    """The language of a question ('zh' with Chinese characters, 'en' with English words once markup and links are
+    left out), else ``default`` (the interface's): a question of only markup or digits is answered in the interface's."""
+    words = _MARKUP.sub(" ", text)
+    if _CJK.search(words):
+        return "zh"
+    return "en" if len(_WORD.findall(words)) >= 2 else default
+
+
 @functools.lru_cache(maxsize=8192)
 def passage_language(text: str) -> str:
     """'zh' when a passage has at least as many Chinese words as English ones (about two characters against five

@@ -30,15 +30,15 @@ def require_chromium() -> str:
 
 
 @contextmanager
-def browser_page():
-    """A fresh page in headless Debian chromium."""
+def browser_page(viewport: dict | None = None):
+    """A fresh page in headless Debian chromium (1280×900 unless ``viewport`` says otherwise, e.g. a 390×844 phone)."""
     from playwright.sync_api import sync_playwright
 
     exe = require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
             yield page
         finally:
             browser.close()

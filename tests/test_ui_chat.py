@@ -50,15 +50,20 @@ def test_chat_answers_with_citations(app_url):
         chat.get_by_text("百分之八十五", exact=False).first.wait_for(timeout=60_000)
         page.get_by_text("以上为一般性信息", exact=False).first.wait_for(timeout=60_000)
         assert "[1]" in chat.inner_text()
-        sources = page.locator("#sources")
+        sources = chat.locator(".ipbot-sources").last
         sources.get_by_text("示例", exact=False).first.wait_for(timeout=30_000)
-        assert "[1]" in sources.inner_text()
-        assert page.locator("#src-1").get_attribute("open") is not None
-        assert "施行日期" in sources.inner_text() and "2021-03-01" in sources.inner_text() and "现行有效" in sources.inner_text()
+        assert "[1]" in sources.inner_text() and page.locator("#src-1-1").count() == 1
+        chat.locator("a[href$='#src-1-1']").first.click()
+        page.wait_for_function("document.getElementById('src-1-1').open")
+        text = page.locator("#src-1-1").inner_text()
+        assert "施行日期" in text and "2021-03-01" in text and "现行有效" in text
 
-        chat.locator("a[href$='#src-2']").first.click()
-        page.wait_for_function("document.getElementById('src-2').open && !document.getElementById('src-1').open")
-        assert "《" in page.locator("#src-2 blockquote").inner_text()
+        ask(page, "示例权的期限是多久？")
+        page.wait_for_function("document.getElementById('src-2-1') !== null", timeout=60_000)
+        chat.locator("a[href$='#src-1-2'], a[href$='#src-1-1']").first.click()  # a citation of the earlier answer
+        page.wait_for_function("document.getElementById('src-1-1').open || (document.getElementById('src-1-2') || {}).open")
+        assert not page.evaluate("document.getElementById('src-2-1').open")  # opens the earlier answer's own source
+        assert "《" in page.locator("#src-1-1 blockquote").inner_text()
         assert page.url.rstrip("/") == app_url
         page.get_by_text("人工服务", exact=False).first.wait_for()
         assert "12330" in page.locator("#notice").inner_text()
@@ -73,7 +78,7 @@ def test_feedback_is_recorded(app_url):
         page.locator("#feedback-status").get_by_text("请先提问", exact=False).wait_for(timeout=30_000)
         ask(page, "示例权的期限是多少年？")
         page.locator("#chat").get_by_text("十二年", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#sources details").first.wait_for(timeout=30_000)
+        page.locator("#chat .ipbot-sources details").first.wait_for(timeout=30_000)
         page.locator("#feedback-comment textarea").fill("想知道怎么续期")
         page.locator("#thumbs-down").click()
         page.locator("#feedback-status").get_by_text("谢谢您的反馈", exact=False).wait_for(timeout=30_000)
@@ -107,13 +112,35 @@ def test_interface_switches_to_english(app_url):
         page.get_by_role("button", name="How long does a Chinese invention patent last?").wait_for()
         ask(page, "How long does the blue windmill right last?")
         page.locator("#chat").get_by_text("twelve years", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#sources").get_by_text("Sources", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#src-1").get_by_text("Where", exact=True).wait_for(timeout=30_000)
-        assert "in force" in page.locator("#src-1").inner_text()
+        page.locator("#chat .ipbot-sources").get_by_text("Sources", exact=False).first.wait_for(timeout=60_000)
+        page.locator("#src-1-1").get_by_text("Where", exact=True, ).wait_for(state="attached", timeout=30_000)
+        assert "in force" in page.locator("#src-1-1").text_content()
         screenshot(page, "chat-english", publish=True)
         page.locator("#lang").get_by_text("中文").click()
         page.locator("#send").get_by_text("发送").wait_for(timeout=30_000)
-        assert "位置" in page.locator("#src-1").inner_text() and "现行有效" in page.locator("#src-1").inner_text()
+        ask(page, "示例权的期限是多少年？")
+        page.wait_for_function("document.getElementById('src-2-1') !== null", timeout=60_000)
+        assert "位置" in page.locator("#src-2-1").text_content() and "现行有效" in page.locator("#src-2-1").text_content()
+        top = page.evaluate("document.getElementById('src-2-1').closest('[data-testid=\"bot\"], .message-row').getBoundingClientRect().top")
+        assert top >= -5  # the new answer is shown from its start
+
+
+def test_the_chat_fits_a_phone(app_url):
+    with browser_page(viewport={"width": 390, "height": 844}) as page:
+        page.goto(app_url)
+        page.locator("#question textarea").wait_for()
+        for selector in ("#question textarea", "#send"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["y"] + box["height"] <= 844, selector
+        starter = page.locator(".starter").first.bounding_box()
+        assert starter and starter["y"] < 844  # the first starter question on the first screen
+        header = page.locator("#header h2").bounding_box()
+        assert header and header["height"] < 60  # the title on one line
+        lang = page.locator("#lang").bounding_box()
+        assert lang and lang["width"] > 100 and lang["x"] + lang["width"] <= 390  # the language switch on screen
+        ask(page, "示例权的期限是多少年？")
+        page.wait_for_function("document.getElementById('src-1-1') !== null", timeout=60_000)
+        screenshot(page, "chat-phone", publish=True)
 
 
 def test_markup_in_questions_stays_text(app_url):

@@ -88,11 +88,16 @@ def _last(gen):
 def test_chat_streams_records_and_rates(services):
     handlers = ChatHandlers(services)
     request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.1"), session_hash="abc")
-    steps = list(handlers.respond("小型企业的示例权年费可以减缴多少？", [], "zh", request))
-    assert len(steps) >= 3
-    history, box, sources, exchange_id, status, shown = steps[-1]
-    assert "百分之八十五" in history[-1]["content"] and "#src-1" in history[-1]["content"]
-    assert box == "" and 'id="src-1"' in sources and exchange_id
+    shown = []
+    for step in handlers.respond("小型企业的示例权年费可以减缴多少？", [], "zh", request):
+        shown.append(step[0][-1]["content"])
+        history, box, exchange_id, status = step
+    assert len(shown) >= 3 and "正在检索" in shown[0]  # a "searching…" state before the first words
+    answer = history[-1]["content"]
+    assert "百分之八十五" in answer and "(#src-1-1)" in answer and 'id="src-1-1"' in answer  # its own sources, under it
+    assert box == "" and exchange_id
+    second = list(handlers.respond("示例权的期限是多久？", history, "zh", request))[-1][0]
+    assert 'id="src-2-1"' in second[-1]["content"] and 'id="src-1-1"' in second[1]["content"]
     assert services.conversations.exchange(exchange_id).session == "abc"
     assert handlers.rate(-1, exchange_id, "不够具体", "zh") == ("谢谢您的反馈！", "")
     assert services.conversations.exchange(exchange_id).rating == -1
@@ -114,9 +119,17 @@ def test_chat_refuses_a_visitor_over_the_limit(services):
 def test_chat_answers_an_empty_question_with_a_hint(services):
     handlers = ChatHandlers(services)
     request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.4"), session_hash="x")
-    assert _last(handlers.respond("   ", [], "zh", request))[4] == "请输入一个关于专利、商标、版权等知识产权的问题。"
+    assert _last(handlers.respond("   ", [], "zh", request))[3] == "请输入一个关于专利、商标、版权等知识产权的问题。"
     history = _last(handlers.respond("<b></b>", [], "en", request))[0]
     assert history[-1]["content"].startswith("Please type a question")
+    markup = _last(handlers.respond('<script>alert("x")</script> 12', [], "zh", request))[0][-1]["content"]
+    assert "知识库" in markup and "knowledge base" not in markup  # no words of its own: the interface's language
+
+
+def test_a_list_ends_before_the_legal_basis():
+    answer = Answer("要点：\n- 第一点[1]\n- 第二点[1]\n依据：《示例保护法》第三条[1]", [Citation(1, "a.md", "示例保护法", "第三条", None, "q")])
+    rendered = answer_markdown(answer, "zh")
+    assert "- 第二点[\\[1\\]](#src-1)\n\n依据" in rendered
 
 
 LIGHTHOUSE = "# 紫色灯塔管理办法\n\n> 类型：部门规章 | 适用范围：海州市 | 施行日期：2024-05-01 | 状态：现行\n\n第一条 紫色灯塔夜航费每次八十元。\n"

@@ -178,8 +178,9 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.locator("#question textarea").fill("紫色灯塔夜航费每次多少钱？")
         page.locator("#send").click()
         page.locator("#chat").get_by_text("八十元", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#sources").get_by_text("紫色灯塔管理办法", exact=False).first.wait_for(timeout=30_000)
-        assert "<script>alert(1)</script>" in page.locator("#sources").inner_text()
+        sources = page.locator("#chat .ipbot-sources").last
+        sources.get_by_text("紫色灯塔管理办法", exact=False).first.wait_for(timeout=30_000)
+        assert "<script>alert(1)</script>" in sources.text_content()
         page.wait_for_timeout(500)
         assert dialogs == []
         assert page.locator("img[src='x']").count() == 0
@@ -193,7 +194,7 @@ def test_staff_drafts_saves_and_exports_a_reply(site):
         page.locator("#question textarea").fill(asked)
         page.locator("#send").click()
         page.locator("#chat").get_by_text("十二年", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#sources details").first.wait_for(timeout=60_000)
+        page.locator("#chat .ipbot-sources details").first.wait_for(timeout=60_000)
         log_in(page, url, *STAFF)
         page.locator("#draft-question textarea").fill("小型企业的示例权年费可以减缴多少？")
         page.locator("#draft-industry textarea").fill("文创")
@@ -272,4 +273,4 @@ def test_a_disliked_answer_is_answered_in_gaps_and_then_cited(site):
         page.locator("#question textarea").fill(question)
         page.locator("#send").click()
         page.locator("#chat").get_by_text("六月三十日", exact=False).first.wait_for(timeout=60_000)
-        page.locator("#sources").get_by_text("常见问题", exact=False).first.wait_for(timeout=30_000)
+        page.locator("#chat .ipbot-sources").last.get_by_text("常见问题", exact=False).first.wait_for(timeout=30_000)

@@ -12,7 +12,7 @@ from bot import Answer, BotError, InvalidQuestion, Services
 
 from .labels import LABELS, LANGUAGES, STARTERS
 from .ratelimit import RateLimiter
-from .render import answer_markdown, esc, sources_html
+from .render import answer_markdown, esc
 
 log = logging.getLogger("ipbot.chat")
 
@@ -38,41 +38,43 @@ class ChatHandlers:
         self.limiter = limiter or RateLimiter(services.settings.chat_rate_limit)
 
     def respond(self, message: str, history: list | None, language: str, request: gr.Request | None = None):
-        """Yield (history, question box, sources, exchange id, feedback status, (answer, passages)) as the answer streams in."""
+        """Yield (history, question box, exchange id, feedback status) as the answer streams in; the answer comes with its own
+        sources under it, in the question's language (the interface's when the question has none)."""
         t = LABELS.get(language, LABELS["zh"])
         history = list(history or [])
         earlier = [html.unescape(m["content"]) for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
         text = (message or "").strip()
         if not text:
-            yield history, "", gr.skip(), gr.skip(), t["empty"], gr.skip()
+            yield history, "", gr.skip(), t["empty"]
             return
         limit = self.services.settings.max_question_chars
         if len(text) > limit:
             history.append({"role": "user", "content": html.escape(text[:200]) + "…"})
             history.append({"role": "assistant", "content": f"⚠️ {esc(t['too_long'].format(length=len(text), limit=limit))}"})
-            yield history, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+            yield history, gr.skip(), gr.skip(), ""
             return
         history.append({"role": "user", "content": html.escape(text)})
         key = client_key(request)
         if not self.limiter.allow(key):
             notice = t["rate_limited"].format(limit=self.limiter.limit, wait=self.limiter.retry_after(key))
             history.append({"role": "assistant", "content": f"⚠️ {esc(notice)}"})
-            yield history, message, gr.skip(), gr.skip(), "", gr.skip()
+            yield history, message, gr.skip(), ""
             return
         try:
-            stream = self.services.assistant.ask_stream(text, self.services.public_filters(), history=earlier[-4:])
+            stream = self.services.assistant.ask_stream(text, self.services.public_filters(), history=earlier[-4:],
+                                                        interface_language=language if language in LABELS else "zh")
             first = next(stream)
         except InvalidQuestion:
             history.append({"role": "assistant", "content": esc(t["empty"])})
-            yield history, "", gr.skip(), gr.skip(), "", gr.skip()
+            yield history, "", gr.skip(), ""
             return
         except Exception:
             log.exception("the public chat could not answer %r", text[:200])
             history.append({"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"})
-            yield history, message, gr.skip(), gr.skip(), "", gr.skip()
+            yield history, message, gr.skip(), ""
             return
-        history.append({"role": "assistant", "content": "…"})
-        yield history, "", gr.skip(), None, "", gr.skip()
+        history.append({"role": "assistant", "content": f"*{esc(t['searching'])}*"})
+        yield history, "", None, ""
         shown, final = "", None
         try:
             for item in chain([first], stream):
@@ -81,22 +83,24 @@ class ChatHandlers:
                 else:
                     shown += item
                     history[-1] = {"role": "assistant", "content": esc(shown)}
-                    yield history, "", gr.skip(), None, "", gr.skip()
+                    yield history, "", None, ""
         except Exception:
             log.exception("the public chat's answer to %r broke off", text[:200])
             history[-1] = {"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"}
-            yield history, message, gr.skip(), None, "", gr.skip()
+            yield history, message, None, ""
             return
         if not shown:
             partial = ""
             for line in final.answer.split("\n")[:-1]:
                 partial += line + "\n"
                 history[-1] = {"role": "assistant", "content": esc(partial)}
-                yield history, "", gr.skip(), None, "", gr.skip()
+                yield history, "", None, ""
         exchange_id = self.services.conversations.record((getattr(request, "session_hash", "") or "")[:64], text, final)
-        history[-1] = {"role": "assistant", "content": answer_markdown(final, language)}
         passages = self.services.passages([c.chunk_id for c in final.citations])
-        yield history, "", sources_html(final, passages, language), exchange_id, "", (final, passages)
+        key = str(sum(1 for m in history if m.get("role") == "assistant"))
+        shown_language = final.language if final.language in LABELS else language
+        history[-1] = {"role": "assistant", "content": answer_markdown(final, shown_language, key, passages)}
+        yield history, "", exchange_id, ""
 
     def rate(self, rating: int, exchange_id: int | None, comment: str, language: str):
         """Record 👍/👎 for the latest answer; returns (status, comment box)."""
@@ -115,22 +119,18 @@ def build_chat(services: Services, limiter: RateLimiter | None = None) -> gr.Blo
     h = ChatHandlers(services, limiter)
     zh = LABELS["zh"]
     with gr.Blocks(title="ipbot 知识产权公共服务助手", analytics_enabled=False) as demo:
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="top-bar"):
             header = gr.Markdown(zh["title"], elem_id="header")
-            lang = gr.Radio(LANGUAGES, value="zh", show_label=False, container=False, elem_id="lang", scale=0, min_width=200)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label=zh["chat"], height=460, sanitize_html=True, elem_id="chat", feedback_options=None,
-                                  buttons=["copy"])
-                box = gr.Textbox(placeholder=zh["placeholder"], label=zh["question"], elem_id="question", max_length=2000)
-                send = gr.Button(zh["send"], variant="primary", elem_id="send")
-                with gr.Row():
-                    up = gr.Button(zh["up"], size="sm", elem_id="thumbs-up", scale=0, min_width=120)
-                    down = gr.Button(zh["down"], size="sm", elem_id="thumbs-down", scale=0, min_width=120)
-                    comment = gr.Textbox(show_label=False, placeholder=zh["comment_placeholder"], elem_id="feedback-comment", container=False, scale=3)
-                rated = gr.Markdown("", elem_id="feedback-status")
-            with gr.Column(scale=2):
-                sources = gr.HTML(sources_html(None, {}, "zh"), elem_id="sources")
+            lang = gr.Radio(LANGUAGES, value="zh", show_label=False, container=False, elem_id="lang", scale=0, min_width=160)
+        chat = gr.Chatbot(label=zh["chat"], height="60vh", min_height=240, sanitize_html=True, elem_id="chat", feedback_options=None,
+                          buttons=["copy"], autoscroll=False)
+        box = gr.Textbox(placeholder=zh["placeholder"], label=zh["question"], elem_id="question", max_length=2000)
+        send = gr.Button(zh["send"], variant="primary", elem_id="send")
+        with gr.Row():
+            up = gr.Button(zh["up"], size="sm", elem_id="thumbs-up", scale=0, min_width=120)
+            down = gr.Button(zh["down"], size="sm", elem_id="thumbs-down", scale=0, min_width=120)
+            comment = gr.Textbox(show_label=False, placeholder=zh["comment_placeholder"], elem_id="feedback-comment", container=False, scale=3)
+        rated = gr.Markdown("", elem_id="feedback-status")
         starters_title = gr.Markdown(f"### {zh['starters']}")
         group_titles, buttons = [], []
         with gr.Row():
@@ -140,13 +140,13 @@ def build_chat(services: Services, limiter: RateLimiter | None = None) -> gr.Blo
                     for q in questions["zh"]:
                         buttons.append(gr.Button(q, size="sm", elem_classes=["starter"]))
         notice = gr.Markdown(notice_markdown(services, "zh"), elem_id="notice")
-        last, shown, talk = gr.State(None), gr.State(None), gr.State([])
+        last, talk = gr.State(None), gr.State([])
 
         def respond(message: str, history: list, language: str, request: gr.Request):
             for shown_history, *rest in h.respond(message, history, language, request):
                 yield shown_history, shown_history, *rest
 
-        inputs, outputs = [box, talk, lang], [chat, talk, box, sources, last, rated, shown]
+        inputs, outputs = [box, talk, lang], [chat, talk, box, last, rated]
         send.click(respond, inputs, outputs)
         box.submit(respond, inputs, outputs)
         for b in buttons:
@@ -161,14 +161,14 @@ def build_chat(services: Services, limiter: RateLimiter | None = None) -> gr.Blo
         up.click(thumbs_up, [last, comment, lang], [rated, comment])
         down.click(thumbs_down, [last, comment, lang], [rated, comment])
 
-        def switch(language: str, cited):
+        def switch(language: str):
             t = LABELS.get(language, LABELS["zh"])
             starter_values = [q for questions in STARTERS.values() for q in questions[language]]
             return [gr.update(value=t["title"]), gr.update(label=t["chat"]), gr.update(label=t["question"], placeholder=t["placeholder"]),
                     gr.update(value=t["send"]), gr.update(value=t["up"]), gr.update(value=t["down"]),
                     gr.update(placeholder=t["comment_placeholder"]), gr.update(value=f"### {t['starters']}"),
-                    gr.update(value=notice_markdown(services, language)), gr.update(value=sources_html(*(cited or (None, {})), language)),
+                    gr.update(value=notice_markdown(services, language)),
                     *[gr.update(value=f"**{t['groups'][g]}**") for g in STARTERS], *[gr.update(value=q) for q in starter_values]]
 
-        lang.change(switch, [lang, shown], [header, chat, box, send, up, down, comment, starters_title, notice, sources, *group_titles, *buttons])
+        lang.change(switch, [lang], [header, chat, box, send, up, down, comment, starters_title, notice, *group_titles, *buttons])
     return demo

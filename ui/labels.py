@@ -17,7 +17,7 @@ LABELS = {
         "unavailable": "抱歉，服务暂时出现问题，请稍后再试。",
         "notice": "<strong>提示：</strong>以上内容为一般性信息，不构成法律意见；具体事项请咨询专业人士或主管部门。",
         "human": "<strong>人工服务：</strong>{channel}", "staff_link": "工作人员入口",
-        "where": "位置", "document": "文件", "page": "页码", "effective": "施行日期", "status": "状态", "also_in": "相同内容亦见",
+        "searching": "正在检索知识库…", "where": "位置", "document": "文件", "page": "页码", "effective": "施行日期", "status": "状态", "also_in": "相同内容亦见",
         "statuses": {"in_force": "现行有效", "amended": "已修改", "repealed": "已废止", "draft": "草稿（未发布）", "superseded": "已被新版本取代"},
     },
     "en": {
@@ -33,7 +33,7 @@ LABELS = {
         "unavailable": "Sorry, the service ran into a problem. Please try again in a moment.",
         "notice": "<strong>Note:</strong> this is general information, not legal advice; for your specific case consult a professional or the competent authority.",
         "human": "<strong>Talk to a person:</strong> {channel}", "staff_link": "Staff login",
-        "where": "Where", "document": "Document", "page": "Page", "effective": "Effective", "status": "Status", "also_in": "Same text in",
+        "searching": "Searching the knowledge base…", "where": "Where", "document": "Document", "page": "Page", "effective": "Effective", "status": "Status", "also_in": "Same text in",
         "statuses": {"in_force": "in force", "amended": "amended", "repealed": "repealed", "draft": "draft (not published)", "superseded": "superseded by a newer version"},
     },
 }

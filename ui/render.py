@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot import Answer
+from bot import Answer, answer_body
 
 from .labels import LABELS
 
@@ -22,24 +22,46 @@ def md_text(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", esc(text))
 
 
-def answer_markdown(answer: Answer, language: str) -> str:
-    """An answer for the chat: escaped, its [n] markers linked to the sources panel, the notices below."""
-    def link(m: re.Match) -> str:
-        return f"[\\[{m.group(1)}\\]](#src-{m.group(1)})" if any(c.n == int(m.group(1)) for c in answer.citations) else m.group(0)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.、)])\s")
 
-    body = _MARKER.sub(link, esc(answer.answer))
+
+def _end_lists(text: str) -> str:
+    """A blank line between a list item and a following line that is not one ("依据：", "下一步："), so Markdown ends the
+    list there instead of folding the line into the last item."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if out and out[-1].strip() and _BULLET.match(out[-1]) and line.strip() and not _BULLET.match(line) and not line.startswith((" ", "\t")):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def answer_markdown(answer: Answer, language: str, key: str = "", passages: dict[str, str] | None = None) -> str:
+    """An answer for the chat: escaped, its [n] markers linked to its own sources (``#src-{key}-{n}``), the notices below,
+    and, with ``passages``, those sources right under it as collapsible passages."""
+    prefix = f"src-{key}-" if key else "src-"
+
+    def link(m: re.Match) -> str:
+        return f"[\\[{m.group(1)}\\]](#{prefix}{m.group(1)})" if any(c.n == int(m.group(1)) for c in answer.citations) else m.group(0)
+
+    text = answer_body(answer) if passages is not None and answer.citations else answer.answer  # sources shown below instead
+    body = _MARKER.sub(link, esc(_end_lists(text)))
     parts = [f"*{esc(answer.fallback)}*"] if answer.fallback else []
     parts.append(body)
     if answer.notice:
         parts.append(f"*{esc(answer.notice)}*")
+    if passages is not None and answer.citations:
+        parts.append(sources_html(answer, passages, language, key))
     return "\n\n".join(parts)
 
 
-def sources_html(answer: Answer | None, passages: dict[str, str], language: str) -> str:
-    """The citations of an answer as collapsible passages (#src-n): breadcrumb, document, page, effective date, status, text."""
+def sources_html(answer: Answer | None, passages: dict[str, str], language: str, key: str = "") -> str:
+    """The citations of an answer as collapsible passages (``#src-{key}-{n}``, or ``#src-n`` without a key, the first
+    open): breadcrumb, document, page, effective date, status, text. One line of HTML, so Markdown keeps it whole."""
     t = LABELS[language]
     if answer is None or not answer.citations:
         return f'<div class="ipbot-sources"><p class="muted">{esc(t["no_sources"])}</p></div>'
+    prefix = f"src-{key}-" if key else "src-"
     items = []
     for c in answer.citations:
         rows = [(t["where"], c.breadcrumb or c.title), (t["document"], f"《{c.title}》 {c.source}"), (t["page"], c.page),
@@ -48,7 +70,8 @@ def sources_html(answer: Answer | None, passages: dict[str, str], language: str)
         facts = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)
         text = passages.get(c.chunk_id) or c.quote
         summary = f"[{c.n}] 《{c.title}》 {c.article_label or (f'p.{c.page}' if c.page else '')}"
-        items.append(f'<details class="src" id="src-{c.n}"{" open" if c.n == 1 else ""}><summary>{esc(summary)}</summary>'
+        opened = " open" if c.n == 1 and not key else ""
+        items.append(f'<details class="src" id="{prefix}{c.n}"{opened}><summary>{esc(summary)}</summary>'
                      f'<dl>{facts}</dl><blockquote>{esc(text).replace(chr(10), "<br>")}</blockquote></details>')
     return f'<div class="ipbot-sources"><h4>{esc(t["sources"])}</h4>{"".join(items)}</div>'
 
@@ -76,6 +99,16 @@ CSS = """
 .ipbot-logout { display: inline; margin: 0; }
 .ipbot-logout button { background: none; border: 0; padding: 0; color: var(--link-text-color); text-decoration: underline; cursor: pointer; font: inherit; }
 footer { display: none !important; }
+#top-bar { align-items: center; flex-wrap: nowrap; gap: 8px; }
+#header h1, #header h2, #header h3 { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#chat .ipbot-sources h4 { margin: 8px 0 2px; font-size: 0.95em; }
+@media (max-width: 640px) {
+  #header h1, #header h2, #header h3 { font-size: 1.05rem; }
+  #chat { height: 32vh !important; min-height: 200px; }
+  .starter { font-size: 0.85em; padding: 4px 8px; }
+  #top-bar { flex-wrap: wrap; }
+  #lang { flex-basis: 100%; }
+}
 #thumbs-up::before, #thumbs-down::before { content: ""; display: inline-block; width: 1.1em; height: 1.1em; margin-right: 0.3em;
   background: no-repeat center/contain url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'%3E%3Cpath fill='%234b5563' d='M2 10h4v11H2zM8 10l4-8c1.5 0 2.6 1.1 2.6 2.5L14 9h6c1.1 0 2 .9 2 2l-2 8c-.3 1.2-1.2 2-2.4 2H8z'/%3E%3C/svg%3E"); }
 #thumbs-down::before { transform: rotate(180deg); }
@@ -88,8 +121,23 @@ document.addEventListener('click', function (e) {
   e.preventDefault(); e.stopPropagation();
   var d = document.getElementById(a.getAttribute('href').split('#').pop());
   if (!d) return;
-  document.querySelectorAll('.ipbot-sources details').forEach(function (x) { x.open = (x === d); x.classList.remove('flash'); });
+  var group = d.closest('.ipbot-sources') || document;
+  group.querySelectorAll('details').forEach(function (x) { x.open = (x === d); x.classList.remove('flash'); });
   d.classList.add('flash');
   d.scrollIntoView({block: 'nearest'});
 }, true);
+// A new answer is shown from its start (not scrolled to its sources and notice): when the chat gains a bot message,
+// scroll that message's top into view once.
+(function () {
+  var seen = 0;
+  function check() {
+    var bots = document.querySelectorAll('#chat .message-row.bot-row, #chat [data-testid="bot"]');
+    if (bots.length > seen) {
+      var last = bots[bots.length - 1];
+      seen = bots.length;
+      setTimeout(function () { last.scrollIntoView({block: 'start'}); }, 50);
+    } else if (bots.length < seen) { seen = bots.length; }
+  }
+  new MutationObserver(check).observe(document.documentElement, {childList: true, subtree: true});
+})();
 </script>"""
