@@ -45,7 +45,8 @@ def _footnote_run(number: int):
 
 
 def draft_docx(draft: Draft) -> bytes:
-    """The draft as a .docx: each [n] marker becomes a Word footnote quoting source n."""
+    """The draft as a .docx: each [n] marker becomes a reference to a Word footnote quoting source n (one footnote per source,
+    however often it is cited)."""
     from docx import Document
     from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
     from docx.opc.packuri import PackURI
@@ -60,6 +61,7 @@ def draft_docx(draft: Draft) -> bytes:
     style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
     doc.add_heading(draft.title, level=1)
     notes: list[str] = []
+    note_of: dict[int, int] = {}  # source n → its footnote: a source cited twice is one footnote, referenced again
     for line in draft.body.split("\n"):
         paragraph = doc.add_paragraph()
         position = 0
@@ -69,8 +71,10 @@ def draft_docx(draft: Draft) -> bytes:
                 continue
             if m.start() > position:
                 paragraph.add_run(line[position:m.start()])
-            notes.append(citation_note(known[n], draft.language))
-            paragraph._p.append(_footnote_run(len(notes)))
+            if n not in note_of:
+                notes.append(citation_note(known[n], draft.language))
+                note_of[n] = len(notes)
+            paragraph._p.append(_footnote_run(note_of[n]))
             position = m.end()
         if position < len(line):
             paragraph.add_run(line[position:])

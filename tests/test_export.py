@@ -103,3 +103,13 @@ def test_conversations_export_json_and_csv(tmp_path):
     assert parsed[1]["abstained"] == "True"
     with pytest.raises(BotError, match="xml"):
         log.export("xml")
+
+
+def test_a_source_cited_twice_is_one_footnote_referenced_twice(draft):
+    draft.body += "\n再次说明：小型企业可以请求减缴[1]。"
+    data = draft_docx(draft)
+    notes = docx_footnotes(data)
+    assert len(notes) == 3 and len(set(notes)) == 3
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        body = z.read("word/document.xml").decode()
+    assert body.count("<w:footnoteReference") == 4 and body.count('w:footnoteReference w:id="1"') == 2

@@ -111,7 +111,7 @@ def test_chat_refuses_a_visitor_over_the_limit(services):
     for _ in range(3):
         _last(handlers.respond("示例权期限多长？", [], "en", me))
     history = _last(handlers.respond("示例权期限多长？", [], "en", me))[0]
-    assert history[-1]["content"].startswith("⚠️ Too many questions: at most 3 per minute.")
+    assert history[-1]["content"].startswith("⚠ Too many questions: at most 3 per minute.")
     assert "百分之" not in history[-1]["content"]
     assert "十二年" in _last(handlers.respond("示例权期限多长？", [], "en", other))[0][-1]["content"]
 
@@ -222,3 +222,14 @@ def test_console_checks_metadata():
         check_metadata({"effective_date": "2023-02-30"})
     with pytest.raises(ConsoleError, match="status 'gone' is not one of"):
         check_metadata({"status": "gone"})
+
+
+def test_the_interface_needs_no_emoji_font():
+    """Status marks are symbols every system font has (✓ ✗ ⚠), not emoji that render as boxes without an emoji font."""
+    import re
+    from pathlib import Path
+
+    emoji = re.compile("[\U0001F300-\U0001FAFF\u2705\u274C\u274E\uFE0F]")
+    for path in sorted((Path(__file__).resolve().parents[1] / "ui").glob("*.py")):
+        found = emoji.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.name}: {found}"

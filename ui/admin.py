@@ -161,7 +161,7 @@ def build_admin(services: Services) -> gr.Blocks:
             if not paths:
                 return "", "", "", "", ""
             previews = [(p, console.preview_metadata(p)) for p in paths]
-            lines = [f"{p.name}: {'❌ ' + m['error'] if 'error' in m else m['title']} "
+            lines = [f"{p.name}: {'✗ ' + m['error'] if 'error' in m else m['title']} "
                      f"({', '.join(str(m.get(k) or '-') for k in ('doc_type', 'jurisdiction', 'effective_date', 'status'))})"
                      for p, m in previews]
             good = [m for _, m in previews if "error" not in m]
@@ -198,7 +198,7 @@ def build_admin(services: Services) -> gr.Blocks:
                         lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
                     yield "\n".join(lines)
             except BotError as exc:
-                lines.append(f"❌ {exc}")
+                lines.append(f"✗ {exc}")
                 yield "\n".join(lines)
                 return
             finally:
@@ -219,8 +219,8 @@ def build_admin(services: Services) -> gr.Blocks:
             try:
                 status = console.publish(doc_id, user.name)
             except BotError as exc:
-                return f"❌ {esc(exc)}"
-            return f"✅ 已发布 {esc(doc_id)}（{esc(status)}），公众咨询可以引用。Published; the public chat may cite it."
+                return f"✗ {esc(exc)}"
+            return f"✓ 已发布 {esc(doc_id)}（{esc(status)}），公众咨询可以引用。Published; the public chat may cite it."
 
         def replace_doc(doc_id, value, request: gr.Request):
             user = require(services, request, ROLE)
@@ -230,8 +230,8 @@ def build_admin(services: Services) -> gr.Blocks:
             try:
                 outcome = console.replace(doc_id, paths[0], user.name)
             except BotError as exc:
-                return f"❌ {esc(exc)}"
-            return f"✅ {esc(outcome.status)}: {esc(outcome.doc_id)}（{outcome.chunks} 段 chunks）"
+                return f"✗ {esc(exc)}"
+            return f"✓ {esc(outcome.status)}: {esc(outcome.doc_id)}（{outcome.chunks} 段 chunks）"
 
         def retire_doc(doc_id, request: gr.Request):
             user = require(services, request, ROLE)
@@ -240,8 +240,8 @@ def build_admin(services: Services) -> gr.Blocks:
             try:
                 console.retire(doc_id, user.name)
             except BotError as exc:
-                return f"❌ {esc(exc)}"
-            return f"✅ 已标记为废止 {esc(doc_id)}，公众咨询不再引用。Marked repealed; the public chat no longer cites it."
+                return f"✗ {esc(exc)}"
+            return f"✓ 已标记为废止 {esc(doc_id)}，公众咨询不再引用。Marked repealed; the public chat no longer cites it."
 
         def delete_doc(doc_id, sure, request: gr.Request):
             user = require(services, request, ROLE)
@@ -252,8 +252,8 @@ def build_admin(services: Services) -> gr.Blocks:
             try:
                 console.delete(doc_id, user.name)
             except BotError as exc:
-                return f"❌ {esc(exc)}", False
-            return f"✅ 已删除 {esc(doc_id)}。Deleted.", False
+                return f"✗ {esc(exc)}", False
+            return f"✓ 已删除 {esc(doc_id)}。Deleted.", False
 
         def hit_test(q, k, everything, request: gr.Request):
             require(services, request, ROLE)

@@ -50,14 +50,14 @@ class ChatHandlers:
         limit = self.services.settings.max_question_chars
         if len(text) > limit:
             history.append({"role": "user", "content": html.escape(text[:200]) + "…"})
-            history.append({"role": "assistant", "content": f"⚠️ {esc(t['too_long'].format(length=len(text), limit=limit))}"})
+            history.append({"role": "assistant", "content": f"⚠ {esc(t['too_long'].format(length=len(text), limit=limit))}"})
             yield history, gr.skip(), gr.skip(), ""
             return
         history.append({"role": "user", "content": html.escape(text)})
         key = client_key(request)
         if not self.limiter.allow(key):
             notice = t["rate_limited"].format(limit=self.limiter.limit, wait=self.limiter.retry_after(key))
-            history.append({"role": "assistant", "content": f"⚠️ {esc(notice)}"})
+            history.append({"role": "assistant", "content": f"⚠ {esc(notice)}"})
             yield history, message, gr.skip(), ""
             return
         try:
@@ -70,7 +70,7 @@ class ChatHandlers:
             return
         except Exception:
             log.exception("the public chat could not answer %r", text[:200])
-            history.append({"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"})
+            history.append({"role": "assistant", "content": f"⚠ {esc(t['unavailable'])}"})
             yield history, message, gr.skip(), ""
             return
         history.append({"role": "assistant", "content": f"*{esc(t['searching'])}*"})
@@ -86,7 +86,7 @@ class ChatHandlers:
                     yield history, "", None, ""
         except Exception:
             log.exception("the public chat's answer to %r broke off", text[:200])
-            history[-1] = {"role": "assistant", "content": f"⚠️ {esc(t['unavailable'])}"}
+            history[-1] = {"role": "assistant", "content": f"⚠ {esc(t['unavailable'])}"}
             yield history, message, None, ""
             return
         if not shown:
@@ -103,7 +103,7 @@ class ChatHandlers:
         yield history, "", exchange_id, ""
 
     def rate(self, rating: int, exchange_id: int | None, comment: str, language: str):
-        """Record 👍/👎 for the latest answer; returns (status, comment box)."""
+        """Record a thumbs up (1) or down (-1) for the latest answer; returns (status, comment box)."""
         t = LABELS.get(language, LABELS["zh"])
         if not exchange_id:
             return t["rate_first"], comment

@@ -60,8 +60,8 @@ def build_gaps(services: Services, demo: gr.Blocks) -> None:
         try:
             doc_id = services.gaps.resolve(int(group_id), a or "", user.name, q)
         except BotError as exc:
-            return f"❌ {esc(exc)}", a
-        return f"✅ 已发布为 FAQ（{esc(doc_id)}），已进入知识库。Published as {esc(doc_id)} and indexed.", ""
+            return f"✗ {esc(exc)}", a
+        return f"✓ 已发布为 FAQ（{esc(doc_id)}），已进入知识库。Published as {esc(doc_id)} and indexed.", ""
 
     outputs = [table, pick, resolved]
     demo.load(load, None, outputs)

@@ -69,7 +69,7 @@ def build_staff(services: Services) -> gr.Blocks:
             except InvalidQuestion:
                 return gr.skip(), gr.skip(), gr.skip(), "请先输入企业的问题。Type the client's question first."
             except BotError as exc:
-                return gr.skip(), gr.skip(), gr.skip(), f"❌ {esc(exc)}"
+                return gr.skip(), gr.skip(), gr.skip(), f"✗ {esc(exc)}"
             return draft.to_dict(), draft.body, bases_markdown(draft), "已生成草稿，请审核修改后保存。Draft ready: review, edit, save."
 
         def edited(state, text) -> Draft:
@@ -84,14 +84,14 @@ def build_staff(services: Services) -> gr.Blocks:
             try:
                 draft = services.drafts.save(edited(state, text), user.name)
             except BotError as exc:
-                return gr.skip(), f"❌ {esc(exc)}"
-            return draft.to_dict(), f"✅ 已保存为草稿 #{draft.id}。Saved as draft #{draft.id}."
+                return gr.skip(), f"✗ {esc(exc)}"
+            return draft.to_dict(), f"✓ 已保存为草稿 #{draft.id}。Saved as draft #{draft.id}."
 
         def export(kind, state, text, request: gr.Request):
             require(services, request, "staff")
             draft = edited(state, text)
             if len(draft.body) > services.settings.max_text_chars:
-                return gr.skip(), f"❌ 草稿太长 The draft is too long ({len(draft.body)} > {services.settings.max_text_chars})."
+                return gr.skip(), f"✗ 草稿太长 The draft is too long ({len(draft.body)} > {services.settings.max_text_chars})."
             stem = f"draft-{draft.id}" if draft.id else "draft"
             data = draft_docx(draft) if kind == "docx" else draft_markdown(draft).encode("utf-8")
             return export_file(data, stem, kind), f"已导出 {kind.upper()}。Exported."
