@@ -20,11 +20,22 @@ install: $(STAMP)
 run: install
 	$(BIN)/ipbot serve --data-dir $(DATA_DIR)
 
-# Debian's chromium for the browser tests (Playwright never downloads a browser here).
-browser:
+# Debian's chromium for the browser tests (Playwright never downloads a browser here), and axe-core's axe.min.js
+# (the npm package, pinned by version and checksum) for the accessibility checks in them.
+AXE_VERSION := 4.14.1
+AXE_SHA256 := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE := $(VENV)/axe-core-$(AXE_VERSION)/axe.min.js
+
+browser: $(AXE)
 	@{ test -x /usr/bin/chromium && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) || \
 	    echo "warning: could not install chromium; browser tests will be skipped"; }
+
+$(AXE):
+	@mkdir -p $(dir $(AXE)) && cd $(dir $(AXE)) && \
+	  { npm pack axe-core@$(AXE_VERSION) --silent >/dev/null && tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && \
+	    rm -f axe-core-$(AXE_VERSION).tgz && echo "$(AXE_SHA256)  axe.min.js" | sha256sum -c --quiet - ; } || \
+	  { rm -f axe.min.js; echo "warning: could not fetch axe-core $(AXE_VERSION); accessibility checks will be skipped"; }
 
 test: install browser
 	$(BIN)/python -m pytest -q

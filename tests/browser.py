@@ -16,6 +16,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+AXE_JS = Path(os.environ.get("IPBOT_AXE_JS") or next(iter(sorted((Path(__file__).resolve().parents[1] / ".venv").glob("axe-core-*/axe.min.js"))), ""))
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
@@ -27,6 +28,23 @@ def require_chromium() -> str:
             pytest.fail("chromium is not installed: make test installs Debian's chromium package")
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     return path
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """axe-core's violations of the page's current state at the given impacts, one line each (rule, impact, where, why).
+    Fails in CI, skips elsewhere, when make has not fetched axe.min.js."""
+    if not AXE_JS.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("axe-core's axe.min.js is missing: make test fetches it (npm pack axe-core)")
+        pytest.skip("axe-core's axe.min.js is missing (make browser fetches it)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    found = page.evaluate("""async (impacts) => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => impacts.includes(v.impact))
+          .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + n.failureSummary.split('\\n').slice(1, 2).join('')).join(' | ')); }""",
+        list(impacts))
+    return found
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import browser_page, screenshot, served_app
+from browser import axe_violations, browser_page, screenshot, served_app
 from conftest import FAKE_LAW, GUIDE, run_cli
 from test_answer_first import PATENT_TERMS
 
@@ -68,6 +68,7 @@ def test_chat_answers_with_citations(app_url):
         page.get_by_text("人工服务", exact=False).first.wait_for()
         assert "12330" in page.locator("#notice").inner_text()
         screenshot(page, "chat", publish=True)
+        assert axe_violations(page) == []
         assert dialogs == []
 
 
@@ -134,13 +135,14 @@ def test_the_chat_fits_a_phone(app_url):
             assert box and box["y"] + box["height"] <= 844, selector
         starter = page.locator(".starter").first.bounding_box()
         assert starter and starter["y"] < 844  # the first starter question on the first screen
-        header = page.locator("#header h2").bounding_box()
+        header = page.locator("#header h1").bounding_box()
         assert header and header["height"] < 60  # the title on one line
         lang = page.locator("#lang").bounding_box()
         assert lang and lang["width"] > 100 and lang["x"] + lang["width"] <= 390  # the language switch on screen
         ask(page, "示例权的期限是多少年？")
         page.wait_for_function("document.getElementById('src-1-1') !== null", timeout=60_000)
         screenshot(page, "chat-phone", publish=True)
+        assert axe_violations(page) == []
 
 
 def test_markup_in_questions_stays_text(app_url):
@@ -156,3 +158,26 @@ def test_markup_in_questions_stays_text(app_url):
         assert dialogs == []
         assert page.locator("#chat img[src='x']").count() == 0
         assert page.locator("#chat script").count() == 0
+
+
+def test_the_chat_works_with_the_keyboard_alone(app_url):
+    with browser_page() as page:
+        page.goto(app_url)
+        page.locator("#question textarea").wait_for()
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.closest('#question') !== null"):
+                break
+        else:
+            pytest.fail("the question box cannot be reached with Tab")
+        page.keyboard.type("示例权的期限是多少年？")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('src-1-1') !== null", timeout=60_000)
+        for _ in range(60):  # on to the answer's first source, opened with Enter
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.closest('#src-1-1') !== null"):
+                break
+        else:
+            pytest.fail("the answer's sources cannot be reached with Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.getElementById('src-1-1').open")

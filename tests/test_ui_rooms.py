@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bot import Accounts, docx_footnotes, open_app_db
-from browser import browser_page, log_in, screenshot, served_app
+from browser import axe_violations, browser_page, log_in, screenshot, served_app
 from conftest import FAKE_LAW, GUIDE, run_cli
 
 pytestmark = pytest.mark.slow
@@ -132,6 +132,7 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         log = page.locator("#upload-log textarea").input_value()
         assert "indexed: lighthouse-rules.md" in log and "indexed: old-lighthouse-fees.md" in log
         screenshot(page, "console-upload", publish=True)
+        assert axe_violations(page) == []
 
         page.get_by_role("tab", name="命中测试 Hit test").click()
         page.locator("#hit-question textarea").fill("紫色灯塔夜航费多少钱？")
@@ -153,6 +154,7 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.locator("#doc-status").get_by_text("已发布", exact=False).wait_for(timeout=30_000)
         page.locator("#doc-info").get_by_text("in_force").wait_for(timeout=30_000)
         screenshot(page, "console-documents", publish=True)
+        assert axe_violations(page) == []
 
         page.locator("#doc-select input").click()
         page.get_by_role("option", name="关于灯塔旧收费标准的通知", exact=False).first.click()
@@ -218,6 +220,7 @@ def test_staff_drafts_saves_and_exports_a_reply(site):
         notes = docx_footnotes(data)
         assert notes and any("示例保护法" in n and "百分之八十五" in n for n in notes)
         screenshot(page, "staff-draft", publish=True)
+        assert axe_violations(page) == []
 
         page.locator("#draft-md").click()
         page.locator("#draft-file").get_by_text(".md", exact=False).first.wait_for(timeout=30_000)

@@ -64,7 +64,7 @@ def build_admin(services: Services) -> gr.Blocks:
     types, statuses = [""] + list(CONSOLE_CHOICES["doc_type"]), [""] + list(CONSOLE_CHOICES["status"])
     with gr.Blocks(title="ipbot · 知识库控制台 Knowledge console", analytics_enabled=False) as demo:
         with gr.Row():
-            gr.Markdown("## ipbot 知识库控制台 · Knowledge console")
+            gr.Markdown("# ipbot 知识库控制台 · Knowledge console")
             who = gr.HTML(elem_id="who-bar")
         with gr.Tabs():
             with gr.Tab("文档 Documents", id="documents"):

@@ -5,7 +5,7 @@ LANGUAGES = [("中文", "zh"), ("English", "en")]
 
 LABELS = {
     "zh": {
-        "title": "## ipbot · 中小微企业知识产权公共服务助手\n申请 · 保护 · 运用 — 每个回答都注明出处，点击 [1] 等编号查看原文。",
+        "title": "# ipbot · 中小微企业知识产权公共服务助手\n申请 · 保护 · 运用 — 每个回答都注明出处，点击 [1] 等编号查看原文。",
         "chat": "对话", "question": "问题", "placeholder": "输入您的问题，例如：小微企业申请专利能减免哪些费用？", "send": "发送",
         "sources": "出处", "no_sources": "回答引用的条文和段落会显示在这里。", "starters": "常见问题",
         "groups": {"apply": "申请", "protect": "保护", "use": "运用"},
@@ -21,7 +21,7 @@ LABELS = {
         "statuses": {"in_force": "现行有效", "amended": "已修改", "repealed": "已废止", "draft": "草稿（未发布）", "superseded": "已被新版本取代"},
     },
     "en": {
-        "title": "## ipbot · IP public service assistant for small businesses\nFiling · Protection · Commercialization — every answer cites its sources; click [1] etc. to read them.",
+        "title": "# ipbot · IP public service assistant for small businesses\nFiling · Protection · Commercialization — every answer cites its sources; click [1] etc. to read them.",
         "chat": "Chat", "question": "Question", "placeholder": "Type your question, e.g. How long does a Chinese invention patent last?",
         "send": "Send", "sources": "Sources", "no_sources": "The articles and passages an answer cites appear here.",
         "starters": "Starter questions", "groups": {"apply": "Filing", "protect": "Protection", "use": "Commercialization"},

@@ -88,17 +88,23 @@ CSS = """
 .ipbot-sources details[open] { background: var(--background-fill-secondary); }
 .ipbot-sources summary { cursor: pointer; font-weight: 600; }
 .ipbot-sources dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 6px 0; font-size: 0.9em; }
-.ipbot-sources dt { color: var(--body-text-color-subdued); }
+.ipbot-sources dt, #chat .ipbot-sources dt { color: #374151 !important; }
 .ipbot-sources dd { margin: 0; }
 .ipbot-sources blockquote { margin: 6px 0; padding-left: 8px; border-left: 3px solid var(--color-accent); white-space: normal; }
 .ipbot-sources .flash { outline: 2px solid var(--color-accent); }
 .ipbot-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 .ipbot-table th, .ipbot-table td { border: 1px solid var(--border-color-primary); padding: 4px 6px; text-align: left; vertical-align: top; white-space: pre-wrap; }
-.muted { color: var(--body-text-color-subdued); }
+.muted { color: #4b5563; }
 .ipbot-bar { text-align: right; font-size: 0.9em; line-height: 1.8; }
 .ipbot-logout { display: inline; margin: 0; }
 .ipbot-logout button { background: none; border: 0; padding: 0; color: var(--link-text-color); text-decoration: underline; cursor: pointer; font: inherit; }
 footer { display: none !important; }
+button.primary, .primary { background: #c2410c !important; border-color: #c2410c !important; color: #fff !important; }
+button.primary:hover, .primary:hover { background: #9a3412 !important; border-color: #9a3412 !important; }
+button.stop, .stop { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
+.upload-container .or, [data-testid="upload-text"] { color: var(--body-text-color) !important; }
+#header h1 { font-size: 1.5rem; }
+.ipbot-add-files { width: 1.6em; height: 1.6em; padding: 2px; background: none; border: 0; color: var(--block-label-text-color); cursor: pointer; }
 #top-bar { align-items: center; flex-wrap: nowrap; gap: 8px; }
 #header h1, #header h2, #header h3 { margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #chat .ipbot-sources h4 { margin: 8px 0 2px; font-size: 0.95em; }
@@ -138,6 +144,30 @@ document.addEventListener('click', function (e) {
       setTimeout(function () { last.scrollIntoView({block: 'start'}); }, 50);
     } else if (bots.length < seen) { seen = bots.length; }
   }
-  new MutationObserver(check).observe(document.documentElement, {childList: true, subtree: true});
+  // Gradio's upload area is a button with a file input inside it (a focusable control inside another) and an untranslated
+  // label: the input is moved out beside the button (which still opens the file picker) and the button gets a readable name.
+  function tidy() {
+    document.querySelectorAll('button input[type=file]').forEach(function (x) {
+      var b = x.closest('button');
+      x.hidden = true;
+      b.parentNode.insertBefore(x, b.nextSibling);
+    });
+    // its "add more files" icon is a button inside a button: the inner one (which opens the picker) takes the outer's
+    // place and icon, and the outer is hidden.
+    document.querySelectorAll('button button.upload-container').forEach(function (inner) {
+      var outer = inner.parentNode.closest('button');
+      var icon = outer.querySelector('svg');
+      if (icon && !inner.querySelector('svg')) inner.appendChild(icon.cloneNode(true));
+      inner.setAttribute('aria-label', '继续添加文件 Add files');
+      inner.classList.add('ipbot-add-files');
+      outer.parentNode.insertBefore(inner, outer);
+      outer.style.display = 'none';
+    });
+    // the drop area's name is its visible text ("Drop File Here - or - Click to Upload"), not a different label
+    document.querySelectorAll('button.upload-container[aria-label]:not(.ipbot-add-files)').forEach(function (b) {
+      if (b.textContent.trim()) b.removeAttribute('aria-label');
+    });
+  }
+  new MutationObserver(function () { check(); tidy(); }).observe(document.documentElement, {childList: true, subtree: true});
 })();
 </script>"""

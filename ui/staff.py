@@ -24,7 +24,7 @@ def build_staff(services: Services) -> gr.Blocks:
     """The Gradio Blocks of the staff desk."""
     with gr.Blocks(title="ipbot · 工作台 Staff desk", analytics_enabled=False) as demo:
         with gr.Row():
-            gr.Markdown("## ipbot 工作人员工作台 · Staff desk")
+            gr.Markdown("# ipbot 工作人员工作台 · Staff desk")
             who = gr.HTML(elem_id="who-bar")
         current = gr.State(None)
         with gr.Tabs():
