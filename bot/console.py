@@ -23,6 +23,12 @@ from .retrieval import SearchFilters
 
 METADATA_FIELDS = ("doc_type", "jurisdiction", "effective_date", "status")
 CARRIED_METADATA = ("doc_type", "jurisdiction", "authority", "status")
+LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
+
+
+def needs_effective_date(meta: dict) -> bool:
+    """Whether a document is a law in force that should carry an effective date (and has none)."""
+    return not meta.get("effective_date") and meta.get("doc_type") in LAW_TYPES and meta.get("status") in (None, "", "in_force", "amended", "draft")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PREVIEW_SECONDS = 60.0
 
@@ -266,6 +272,24 @@ class KnowledgeConsole:
                           f"version {old.version} → {new.version} from {target.name}; version {old.version} kept as {archived.doc_id}"
                           + (f", metadata {metadata}" if metadata else ""))
         return outcome
+
+    def edit(self, doc_id: str, changes: dict, actor: str) -> dict:
+        """Change a document's title, type, jurisdiction or effective date (checked as on upload; blank fields are left
+        as they are); returns what changed, {field: (old, new)}, which the audit log records field by field."""
+        doc = self.document(doc_id)
+        title = str(changes.get("title") or "").strip()
+        if len(title) > 200:
+            raise ConsoleError(f"title is {len(title)} characters; at most 200")
+        clean = check_metadata({k: v for k, v in changes.items() if k in ("doc_type", "jurisdiction", "effective_date")})
+        done = {k: (doc.metadata.get(k) or "", v) for k, v in clean.items() if doc.metadata.get(k) != v}
+        if title and title != doc.title:
+            done["title"] = (doc.title, title)
+            self.kb.registry.rename(doc.doc_id, title)
+        if clean:
+            self.kb.registry.update_metadata(doc.doc_id, clean)
+        if done:
+            self.audit.record(actor, "document.edit", doc.doc_id, "; ".join(f"{k}: {old or '-'} → {new}" for k, (old, new) in done.items()))
+        return done
 
     def versions(self, doc_id: str) -> list[DocumentRow]:
         """The earlier versions kept of a document, newest first."""

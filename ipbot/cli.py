@@ -351,18 +351,32 @@ def kb_init(data_dir: DataDir = None) -> None:
     console.print(f"starter knowledge base ready in {settings.data_dir}", highlight=False)
 
 
-LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
+@kb_app.command("set")
+def kb_set(doc: Annotated[str, typer.Argument(help="Document id (see kb list).")],
+           title: Annotated[Optional[str], typer.Option(help="A new title.")] = None,
+           effective_date: Annotated[Optional[str], typer.Option(help="The effective date, YYYY-MM-DD.")] = None,
+           doc_type: Annotated[Optional[str], typer.Option(help="The document type.")] = None,
+           jurisdiction: Annotated[Optional[str], typer.Option(help="national, or a province or city.")] = None,
+           data_dir: DataDir = None) -> None:
+    """Change a document's title, effective date, type or jurisdiction (recorded in the audit log)."""
+    from bot import BotError, open_services
 
-
-def needs_effective_date(meta: dict) -> bool:
-    """Whether a document is a law in force that should carry an effective date."""
-    return meta.get("doc_type") in LAW_TYPES and meta.get("status") in (None, "", "in_force", "amended")
+    settings = settings_for(data_dir)
+    services = open_services(settings, open_assistant(settings))
+    try:
+        done = services.console.edit(doc, {"title": title, "effective_date": effective_date, "doc_type": doc_type,
+                                           "jurisdiction": jurisdiction}, "cli")
+    except BotError as exc:
+        fail(str(exc))
+    out.print("; ".join(f"{k}: {old or '-'} → {new}" for k, (old, new) in done.items()) or "nothing changed")
 
 
 @kb_app.command("list")
 def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
-    """List the indexed documents."""
+    """List the indexed documents (laws in force without an effective date flagged)."""
     from rich.table import Table
+
+    from bot import needs_effective_date
 
     docs = open_assistant(settings_for(data_dir)).kb.documents()
     if as_json:
@@ -374,7 +388,7 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
     for d in docs:
         m = d.metadata
         effective = str(m.get("effective_date") or "")
-        if not effective and needs_effective_date(m):
+        if needs_effective_date(m):
             effective, undated = "⚠ missing", undated + 1
         table.add_row(d.doc_id, d.title, m.get("doc_type", ""), m.get("status", ""), effective, str(d.chunk_count),
                       str(m.get("archived_version") or d.version), d.ingested_at)
@@ -387,7 +401,8 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
 @kb_app.command("show")
 def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) or source path.")],
             as_json: Json = False, data_dir: DataDir = None) -> None:
-    """A document's outline: metadata, chapters with their article ranges, pages, warnings."""
+    """A document's outline: metadata, chapters with their article ranges, pages, earlier versions, warnings."""
+    from bot import needs_effective_date
     from knowledge import KnowledgeError
 
     kb = open_assistant(settings_for(data_dir)).kb
@@ -430,7 +445,7 @@ def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) o
     if record.metadata.get("version_of"):
         out.print(f"this is version {record.metadata.get('archived_version')} of {record.metadata['version_of']}, "
                   f"superseded on {record.metadata.get('superseded_on') or '?'}")
-    if not record.metadata.get("effective_date") and needs_effective_date(record.metadata):
+    if needs_effective_date(record.metadata):
         out.print("warning: no effective date (in force on a date cannot tell this law's versions apart)", style="yellow")
     for w in record.warnings:
         out.print(f"warning: {w}", style="yellow")

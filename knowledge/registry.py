@@ -141,6 +141,12 @@ class Registry(SQLiteFile):
             _bump(db)
         return old
 
+    def rename(self, doc_id: str, title: str) -> None:
+        """Give a document (and the metadata of its chunks) a new title."""
+        with self.tx() as db:
+            db.execute("UPDATE documents SET title=? WHERE doc_id=?", (title, doc_id))
+        self.update_metadata(doc_id, {"title": title})
+
     def update_metadata(self, doc_id: str, changes: dict) -> None:
         """Merge ``changes`` into a document's metadata and into each of its chunks' metadata."""
         with self.tx() as db:

@@ -233,3 +233,21 @@ def test_the_interface_needs_no_emoji_font():
     for path in sorted((Path(__file__).resolve().parents[1] / "ui").glob("*.py")):
         found = emoji.findall(path.read_text(encoding="utf-8"))
         assert not found, f"{path.name}: {found}"
+
+
+def test_console_edits_title_and_effective_date_and_the_cli_too(console_services):
+    from bot import ConsoleError
+    from conftest import run_cli
+
+    s, console = console_services, console_services.console
+    done = console.edit("example-law", {"title": "示例保护法（2020）", "effective_date": "2021-03-01", "jurisdiction": ""}, "ed")
+    assert done == {"title": ("中华人民共和国示例保护法", "示例保护法（2020）")}  # the date was already 2021-03-01
+    assert console.document("example-law").title == "示例保护法（2020）"
+    assert all(c.metadata["title"] == "示例保护法（2020）" for c in console.chunks("example-law"))
+    with pytest.raises(ConsoleError, match="not a date like"):
+        console.edit("example-law", {"effective_date": "2021/03/01"}, "ed")
+    assert s.audit.entries()[0].action == "document.edit" and "title: 中华人民共和国示例保护法 → 示例保护法（2020）" in s.audit.entries()[0].detail
+    res = run_cli("kb", "set", "example-law", "--effective-date", "2021-04-01", "--data-dir", str(s.settings.data_dir))
+    assert res.returncode == 0 and "effective_date: 2021-03-01 → 2021-04-01" in res.stdout
+    bad = run_cli("kb", "set", "example-law", "--effective-date", "soon", "--data-dir", str(s.settings.data_dir))
+    assert bad.returncode != 0 and "not a date like" in bad.stderr

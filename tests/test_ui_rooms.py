@@ -149,10 +149,20 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.locator("#doc-chunks").get_by_text("八十元", exact=False).first.wait_for(timeout=30_000)
         assert "<img src=x onerror=alert(2)>" in page.locator("#doc-chunks").inner_text()
         assert "海州市" in page.locator("#doc-info").inner_text() and "2024-05-01" in page.locator("#doc-info").inner_text()
-        page.locator("#doc-info").get_by_text("draft").wait_for(timeout=30_000)
+        page.locator("#doc-info").get_by_text("草稿 Draft").wait_for(timeout=30_000)
         page.locator("#doc-publish").click()
         page.locator("#doc-status").get_by_text("已发布", exact=False).wait_for(timeout=30_000)
-        page.locator("#doc-info").get_by_text("in_force").wait_for(timeout=30_000)
+        page.locator("#doc-info").get_by_text("现行有效 In force").wait_for(timeout=30_000)
+        assert "部门规章 Department rule" in page.locator("#doc-info").inner_text()
+        title = page.locator("#edit-title textarea").input_value()
+        assert title.startswith("紫色灯塔管理办法")
+        page.locator("#edit-title textarea").fill(title + "（海州）")
+        page.locator("#edit-effective textarea").fill("2024-06-01")
+        page.locator("#doc-save").click()
+        page.locator("#doc-status").get_by_text("effective_date: 2024-05-01 → 2024-06-01", exact=False).wait_for(timeout=30_000)
+        page.locator("#doc-list").get_by_text("（海州）", exact=False).first.wait_for(timeout=30_000)
+        box = page.locator("#doc-publish").bounding_box()
+        assert box and box["y"] < page.locator("#doc-chunks").bounding_box()["y"]  # the actions above the chunk list
         screenshot(page, "console-documents", publish=True)
         assert axe_violations(page) == []
 
@@ -161,7 +171,7 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.locator("#doc-info").get_by_text("old-lighthouse-fees.md").wait_for(timeout=30_000)
         page.locator("#doc-retire").click()
         page.locator("#doc-status").get_by_text("已标记为废止", exact=False).wait_for(timeout=30_000)
-        page.locator("#doc-info").get_by_text("repealed").wait_for(timeout=30_000)
+        page.locator("#doc-info").get_by_text("已废止 Repealed").wait_for(timeout=30_000)
         page.locator("#doc-delete").click()
         page.locator("#doc-status").get_by_text("确认删除", exact=False).wait_for(timeout=30_000)
         page.locator("#doc-delete-confirm input").check()
@@ -172,7 +182,7 @@ def test_editor_uploads_a_document_and_sees_it_hit_and_cited(site):
         page.get_by_role("tab", name="审计日志 Audit log").click()
         audit = page.locator("#audit-log")
         audit.get_by_text("document.delete").wait_for(timeout=30_000)
-        for action in ("document.upload", "document.publish", "document.retire", "login"):
+        for action in ("document.upload", "document.publish", "document.edit", "document.retire", "login"):
             assert action in audit.inner_text()
         assert EDITOR[0] in audit.inner_text()
 

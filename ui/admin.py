@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services
+from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services, needs_effective_date
 
 from .common import require, who_markdown
 from .gaps_view import build_gaps
@@ -15,6 +15,19 @@ from .hardening import issued_here, upload_folder
 from .render import esc, table_html
 
 ROLE = "editor"
+TYPE_WORDS = {"law": "法律 Law", "administrative_regulation": "行政法规 Administrative regulation",
+              "department_rule": "部门规章 Department rule", "judicial_interpretation": "司法解释 Judicial interpretation",
+              "normative_document": "规范性文件 Normative document", "guideline": "指南 Guideline", "faq": "问答 FAQ", "guide": "办事指南 Guide"}
+STATUS_WORDS = {"in_force": "现行有效 In force", "amended": "已修改 Amended", "repealed": "已废止 Repealed", "draft": "草稿 Draft",
+                "superseded": "旧版本 Superseded"}
+MISSING_DATE = "⚠ 缺施行日期 missing"
+
+
+def word(code: object, words: dict[str, str]) -> str:
+    """A type or status code as the words people read (the code itself when it has none)."""
+    return words.get(str(code or ""), str(code or ""))
+
+
 DOC_HEADERS = ["ID", "标题 Title", "类型 Type", "地域 Jurisdiction", "施行 Effective", "状态 Status", "段落 Chunks", "版本 Version", "入库 Ingested"]
 
 
@@ -61,7 +74,8 @@ def build_admin(services: Services) -> gr.Blocks:
     """The Gradio Blocks of the knowledge console."""
     console = services.console
     uploads = Uploads()
-    types, statuses = [""] + list(CONSOLE_CHOICES["doc_type"]), [""] + list(CONSOLE_CHOICES["status"])
+    types = [("", "")] + [(word(t, TYPE_WORDS), t) for t in CONSOLE_CHOICES["doc_type"]]
+    statuses = [("", "")] + [(word(t, STATUS_WORDS), t) for t in CONSOLE_CHOICES["status"]]
     with gr.Blocks(title="ipbot · 知识库控制台 Knowledge console", analytics_enabled=False) as demo:
         with gr.Row():
             gr.Markdown("# ipbot 知识库控制台 · Knowledge console")
@@ -77,20 +91,25 @@ def build_admin(services: Services) -> gr.Blocks:
                 doc_list = gr.HTML(elem_id="doc-list")
                 doc = gr.Dropdown(label="查看文档 Open a document", choices=[], elem_id="doc-select")
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=1):
-                        info = gr.HTML(elem_id="doc-info")
-                        outline = gr.HTML(elem_id="doc-outline")
                     with gr.Column(scale=2):
-                        chunks = gr.HTML(elem_id="doc-chunks")
-                with gr.Row():
-                    new_version = gr.File(label="新版本文件 New version", file_count="single", type="filepath", elem_id="doc-replace-file")
-                    with gr.Column():
+                        with gr.Row():
+                            e_title = gr.Textbox(label="标题 Title", elem_id="edit-title", scale=3)
+                            e_date = gr.Textbox(label="施行日期 Effective date", placeholder="YYYY-MM-DD", elem_id="edit-effective", scale=1)
+                        save = gr.Button("保存 Save title and date", size="sm", elem_id="doc-save")
+                        new_version = gr.File(label="新版本文件 New version", file_count="single", type="filepath", elem_id="doc-replace-file")
+                    with gr.Column(scale=1):
                         publish = gr.Button("发布草稿 Publish draft", variant="primary", elem_id="doc-publish")
                         replace = gr.Button("替换为新版本 Replace with new version", elem_id="doc-replace")
                         retire = gr.Button("标记废止 Retire (mark repealed)", elem_id="doc-retire")
                         confirm = gr.Checkbox(label="确认删除 Confirm delete", elem_id="doc-delete-confirm")
                         delete = gr.Button("删除 Delete", variant="stop", elem_id="doc-delete")
                 doc_status = gr.Markdown(elem_id="doc-status")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1):
+                        info = gr.HTML(elem_id="doc-info")
+                        outline = gr.HTML(elem_id="doc-outline")
+                    with gr.Column(scale=2):
+                        chunks = gr.HTML(elem_id="doc-chunks")
             with gr.Tab("上传 Upload", id="upload"):
                 files = gr.File(label="文件 Files (md, txt, pdf, docx, html)", file_count="multiple", type="filepath", elem_id="upload-files")
                 gr.Markdown("元数据已按文件内容预填；留空的项保留各文件自己的值。Metadata is pre-filled from the file; blank fields keep each file's own value.")
@@ -124,7 +143,9 @@ def build_admin(services: Services) -> gr.Blocks:
         def listing(q, t, j, s, current, request: gr.Request):
             require(services, request, ROLE)
             rows = console.documents(q or "", t or "", j or "", s or "")
-            table = table_html(DOC_HEADERS, [[r.doc_id, r.title, r.doc_type, r.jurisdiction, r.effective_date, r.status, r.chunks, r.version,
+            table = table_html(DOC_HEADERS, [[r.doc_id, r.title, word(r.doc_type, TYPE_WORDS), r.jurisdiction,
+                                              r.effective_date or (MISSING_DATE if needs_effective_date({"doc_type": r.doc_type, "status": r.status}) else ""),
+                                              word(r.status, STATUS_WORDS), r.chunks, r.version,
                                               r.ingested_at[:16].replace("T", " ")] for r in rows])
             every = console.documents()
             jurisdictions = [""] + sorted({r.jurisdiction for r in every if r.jurisdiction})
@@ -136,24 +157,30 @@ def build_admin(services: Services) -> gr.Blocks:
         def show(doc_id, request: gr.Request):
             require(services, request, ROLE)
             if not doc_id:
-                return "", "", ""
+                return "", "", "", "", ""
             try:
                 d = console.document(doc_id)
                 items = console.outline(doc_id)
                 passages = console.chunks(doc_id)
             except BotError as exc:
-                return f'<p class="error">{esc(exc)}</p>', "", ""
+                return f'<p class="error">{esc(exc)}</p>', "", "", "", ""
             m = d.metadata
-            facts = [("ID", d.doc_id), ("标题 Title", d.title), ("文件 File", Path(d.source).name), ("类型 Type", m.get("doc_type")),
-                     ("地域 Jurisdiction", m.get("jurisdiction")), ("施行 Effective", m.get("effective_date")), ("状态 Status", m.get("status")),
+            facts = [("ID", d.doc_id), ("标题 Title", d.title), ("文件 File", Path(d.source.split("#")[0]).name),
+                     ("类型 Type", word(m.get("doc_type"), TYPE_WORDS)), ("地域 Jurisdiction", m.get("jurisdiction")),
+                     ("施行 Effective", m.get("effective_date") or (MISSING_DATE if needs_effective_date(m) else "")),
+                     ("状态 Status", word(m.get("status"), STATUS_WORDS)),
                      ("版本 Version", d.version), ("入库 Ingested", d.ingested_at)]
+            if m.get("version_of"):
+                facts.append(("旧版本 Earlier version of", f"{m['version_of']}（{m.get('superseded_on') or '?'} 起被取代 superseded）"))
+            facts += [("旧版本 Earlier version", f"{v.doc_id}（v{v.version}）") for v in console.versions(d.doc_id)] if not m.get("version_of") else []
             if m.get("status") == "draft":
                 facts += [("冲突 Conflicts", line) for line in console.conflicts(d.doc_id)]
             info_html = table_html(["项 Field", "值 Value"], [[k, v] for k, v in facts if v not in (None, "")])
             tree = "".join(f'<li style="margin-left:{depth * 1.2}em">{esc(label)}</li>' for depth, label in items)
             rows = [[c.ordinal, c.metadata.get("article_label") or c.metadata.get("breadcrumb", ""), c.text] for c in passages]
             return (info_html, f"<h4>目录 Outline</h4><ul class=\"outline\">{tree}</ul>",
-                    f"<h4>段落 Chunks（{len(rows)}）</h4>" + table_html(["#", "位置 Where", "文本 Text"], rows))
+                    f"<h4>段落 Chunks（{len(rows)}）</h4>" + table_html(["#", "位置 Where", "文本 Text"], rows),
+                    d.title, str(m.get("effective_date") or ""))
 
         def prefill(value, request: gr.Request):
             require(services, request, ROLE)
@@ -196,6 +223,8 @@ def build_admin(services: Services) -> gr.Blocks:
                     lines.append(f"[{i}/{len(paths)}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
                     if outcome.status != "failed":
                         lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
+                        if needs_effective_date(console.document(outcome.doc_id).metadata):
+                            lines.append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
                     yield "\n".join(lines)
             except BotError as exc:
                 lines.append(f"✗ {exc}")
@@ -221,6 +250,18 @@ def build_admin(services: Services) -> gr.Blocks:
             except BotError as exc:
                 return f"✗ {esc(exc)}"
             return f"✓ 已发布 {esc(doc_id)}（{esc(status)}），公众咨询可以引用。Published; the public chat may cite it."
+
+        def save_doc(doc_id, title, effective, request: gr.Request):
+            user = require(services, request, ROLE)
+            if not doc_id:
+                return "请先选择文档。Pick a document first."
+            try:
+                done = console.edit(doc_id, {"title": title, "effective_date": effective}, user.name)
+            except BotError as exc:
+                return f"✗ {esc(exc)}"
+            if not done:
+                return "没有改动。Nothing changed."
+            return "✓ " + "；".join(f"{esc(k)}: {esc(old or '-')} → {esc(new)}" for k, (old, new) in done.items())
 
         def replace_doc(doc_id, value, request: gr.Request):
             user = require(services, request, ROLE)
@@ -282,15 +323,18 @@ def build_admin(services: Services) -> gr.Blocks:
         search.submit(listing, filters, list_out)
         for f in (f_type, f_jur, f_status):
             f.input(listing, filters, list_out)
-        doc.change(show, doc, [info, outline, chunks])
+        shown = [info, outline, chunks, e_title, e_date]
+        doc.change(show, doc, shown)
+        save.click(save_doc, [doc, e_title, e_date], doc_status).then(**dict(fn=listing, inputs=filters, outputs=list_out)) \
+            .then(show, doc, shown).then(audit_log, None, audit)
         files.upload(prefill, files, [m_type, m_jur, m_date, m_status, log])
         start.click(index, [files, m_type, m_jur, m_date, m_status], log).then(listing, filters, list_out).then(audit_log, None, audit)
         stop.click(cancel_upload, None, None)
         after_change = dict(fn=listing, inputs=filters, outputs=list_out)
-        publish.click(publish_doc, doc, doc_status).then(**after_change).then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
+        publish.click(publish_doc, doc, doc_status).then(**after_change).then(show, doc, shown).then(audit_log, None, audit)
         replace.click(replace_doc, [doc, new_version], doc_status).then(**after_change) \
-            .then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
-        retire.click(retire_doc, doc, doc_status).then(**after_change).then(show, doc, [info, outline, chunks]).then(audit_log, None, audit)
+            .then(show, doc, shown).then(audit_log, None, audit)
+        retire.click(retire_doc, doc, doc_status).then(**after_change).then(show, doc, shown).then(audit_log, None, audit)
         delete.click(delete_doc, [doc, confirm], [doc_status, confirm]).then(**after_change).then(audit_log, None, audit)
         hit_q.submit(hit_test, [hit_q, hit_k, hit_all], hit_out)
         hit_run.click(hit_test, [hit_q, hit_k, hit_all], hit_out)
