@@ -15,7 +15,7 @@ __all__ = ["Answer", "Assistant", "BotError", "Citation", "CitationChecker", "DI
 
 # The web app's services (accounts, chat log, drafts, gaps, knowledge console, exports).
 from .accounts import ROLES, AccountError, Accounts, User, hash_password, verify_password
-from .appdb import AppDB, open_app_db
+from .appdb import AppDB, local_time, open_app_db
 from .audit import AuditEntry, AuditLog
 from .console import CONSOLE_CHOICES, METADATA_FIELDS, ConsoleError, DocumentRow, KnowledgeConsole, check_metadata, needs_effective_date
 from .conversations import EXPORT_FORMATS, Conversations, Exchange
@@ -26,6 +26,6 @@ from .services import Services, open_services
 
 __all__ += ["AccountError", "Accounts", "AppDB", "AuditEntry", "AuditLog", "CONSOLE_CHOICES", "ConsoleError", "DocumentRow", "Conversations",
             "Draft", "DraftStore", "EXPORT_FORMATS", "Exchange", "FACT_KEYS", "GapError", "GapGroup", "GapQuestion", "Gaps", "KnowledgeConsole",
-            "METADATA_FIELDS", "ROLES", "Services", "User", "check_metadata", "needs_effective_date", "citation_label", "citation_note", "compose_draft", "docx_footnotes",
+            "METADATA_FIELDS", "ROLES", "Services", "User", "check_metadata", "needs_effective_date", "local_time", "citation_label", "citation_note", "compose_draft", "docx_footnotes",
             "draft_docx", "draft_from_answer", "draft_markdown", "faq_markdown", "group_questions", "hash_password", "jaccard", "legal_bases",
             "open_app_db", "open_services", "verify_password"]

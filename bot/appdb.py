@@ -37,6 +37,20 @@ CREATE INDEX IF NOT EXISTS exchanges_gap ON exchanges(gap_group, created_at);
 """
 
 
+def local_time(stamp: str, zone: str) -> str:
+    """An ISO 8601 UTC time stamp as 'YYYY-MM-DD HH:MM' in ``zone`` (an IANA name such as Asia/Shanghai); the stamp as it is
+    when it cannot be read."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError, KeyError):
+        return stamp
+
+
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -69,6 +69,11 @@ def check_metadata(meta: dict) -> dict:
         raise ConsoleError(str(exc)) from exc
 
 
+def readable(meta: dict) -> str:
+    """Metadata as 'field: value' pairs for the audit log (not a raw dict)."""
+    return ", ".join(f"{k}: {v}" for k, v in meta.items() if v not in (None, ""))
+
+
 def safe_filename(name: str) -> str:
     """A file name without directories or characters that are unsafe on disk (letters of any script kept)."""
     base = Path(name).name
@@ -196,7 +201,7 @@ class KnowledgeConsole:
             if outcome.status != "failed":
                 self.audit.record(actor, f"document.{'replace' if outcome.status == 'replaced' else 'upload'}", outcome.doc_id or "",
                                   f"{stored.name}: {outcome.status} as a draft, {outcome.chunks} chunks"
-                                  + (f", metadata {options.overrides}" if options.overrides else ""))
+                                  + (f"; {readable(options.overrides)}" if options.overrides else ""))
             yield outcome
 
     @staticmethod
@@ -270,7 +275,7 @@ class KnowledgeConsole:
             self.kb.registry.update_metadata(archived.doc_id, {"superseded_on": new.metadata["effective_date"]})
         self.audit.record(actor, "document.replace", old.doc_id,
                           f"version {old.version} → {new.version} from {target.name}; version {old.version} kept as {archived.doc_id}"
-                          + (f", metadata {metadata}" if metadata else ""))
+                          + (f"; {readable(metadata)}" if metadata else ""))
         return outcome
 
     def edit(self, doc_id: str, changes: dict, actor: str) -> dict:

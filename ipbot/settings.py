@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(20_000, ge=100, le=1_000_000, description="Longest free text the server stores: feedback comments, draft replies, FAQ answers.")
     gap_weak_support: float = Field(0.5, ge=0, le=1, description="Answers whose support (share of key terms covered) is below this count as weakly supported knowledge gaps.")
     gap_similarity: float = Field(0.5, gt=0, le=1, description="Jaccard similarity of jieba tokens at which two gap questions are grouped together.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone (IANA name) in which the console and the staff desk show times.")
     service_center_name: str = Field("知识产权公共服务中心", description="Signature of the staff desk's draft replies.")
 
     @field_validator("trusted_proxies", "allowed_origins", "link_domains", mode="before")

@@ -251,3 +251,11 @@ def test_console_edits_title_and_effective_date_and_the_cli_too(console_services
     assert res.returncode == 0 and "effective_date: 2021-03-01 → 2021-04-01" in res.stdout
     bad = run_cli("kb", "set", "example-law", "--effective-date", "soon", "--data-dir", str(s.settings.data_dir))
     assert bad.returncode != 0 and "not a date like" in bad.stderr
+
+
+def test_times_are_shown_in_the_servers_zone():
+    from bot import local_time
+
+    assert local_time("2026-12-04T17:30:00+00:00", "Asia/Shanghai") == "2026-12-05 01:30"
+    assert local_time("2026-12-04T17:30:00+00:00", "UTC") == "2026-12-04 17:30"
+    assert local_time("not a time", "Asia/Shanghai") == "not a time"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services, needs_effective_date
+from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services, local_time, needs_effective_date
 
 from .common import require, who_markdown
 from .gaps_view import build_gaps
@@ -146,7 +146,7 @@ def build_admin(services: Services) -> gr.Blocks:
             table = table_html(DOC_HEADERS, [[r.doc_id, r.title, word(r.doc_type, TYPE_WORDS), r.jurisdiction,
                                               r.effective_date or (MISSING_DATE if needs_effective_date({"doc_type": r.doc_type, "status": r.status}) else ""),
                                               word(r.status, STATUS_WORDS), r.chunks, r.version,
-                                              r.ingested_at[:16].replace("T", " ")] for r in rows])
+                                              local_time(r.ingested_at, services.settings.timezone)] for r in rows])
             every = console.documents()
             jurisdictions = [""] + sorted({r.jurisdiction for r in every if r.jurisdiction})
             ids = {r.doc_id for r in every}
@@ -169,7 +169,7 @@ def build_admin(services: Services) -> gr.Blocks:
                      ("类型 Type", word(m.get("doc_type"), TYPE_WORDS)), ("地域 Jurisdiction", m.get("jurisdiction")),
                      ("施行 Effective", m.get("effective_date") or (MISSING_DATE if needs_effective_date(m) else "")),
                      ("状态 Status", word(m.get("status"), STATUS_WORDS)),
-                     ("版本 Version", d.version), ("入库 Ingested", d.ingested_at)]
+                     ("版本 Version", d.version), ("入库 Ingested", local_time(d.ingested_at, services.settings.timezone))]
             if m.get("version_of"):
                 facts.append(("旧版本 Earlier version of", f"{m['version_of']}（{m.get('superseded_on') or '?'} 起被取代 superseded）"))
             facts += [("旧版本 Earlier version", f"{v.doc_id}（v{v.version}）") for v in console.versions(d.doc_id)] if not m.get("version_of") else []
@@ -311,7 +311,7 @@ def build_admin(services: Services) -> gr.Blocks:
 
         def audit_log(request: gr.Request):
             require(services, request, ROLE)
-            rows = [[e.at.replace("T", " "), e.actor, e.action, e.target, e.detail] for e in services.audit.entries()]
+            rows = [[local_time(e.at, services.settings.timezone), e.actor, e.action, e.target, e.detail] for e in services.audit.entries()]
             return table_html(["时间 When", "用户 Who", "操作 What", "对象 Target", "详情 Detail"], rows)
 
         filters = [search, f_type, f_jur, f_status, doc]
