@@ -259,3 +259,23 @@ def test_times_are_shown_in_the_servers_zone():
     assert local_time("2026-12-04T17:30:00+00:00", "Asia/Shanghai") == "2026-12-05 01:30"
     assert local_time("2026-12-04T17:30:00+00:00", "UTC") == "2026-12-04 17:30"
     assert local_time("not a time", "Asia/Shanghai") == "not a time"
+
+
+def test_an_upload_log_shows_each_files_stages_then_its_outcome(console_services, tmp_path):
+    import threading
+
+    from ui.admin import indexing_log
+
+    incoming = tmp_path / "batch"
+    incoming.mkdir()
+    (incoming / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    (incoming / "undated.md").write_text("# 紫色码头管理办法\n\n第一条 紫色码头停泊费每次六十元。\n\n第二条 夜间停泊加收二十元。\n\n第三条 本办法由海州市负责解释。\n",
+                                         encoding="utf-8")
+    steps = list(indexing_log(console_services.console, [incoming / "lighthouse.md", incoming / "undated.md"], {}, "ed", threading.Event()))
+    texts = [text for text, _ in steps]
+    stages = [step for _, step in steps if step]
+    assert any("向量化段落 embedding passages" in desc for desc, _, _ in stages) and any(desc.startswith("[2/2]") for desc, _, _ in stages)
+    final = texts[-1]
+    assert "[1/2] indexed: lighthouse.md" in final and "[2/2] indexed: undated.md" in final and final.rstrip().endswith("check and publish them.")
+    assert final.count("No effective date in the text") == 1  # the 2024-05-01 of lighthouse.md was read; undated.md has none
+    assert "    … " not in final  # the stage line goes once its file is done

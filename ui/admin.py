@@ -2,6 +2,7 @@
 them, hit-test questions, answer knowledge gaps, read the audit log."""
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 
@@ -26,6 +27,58 @@ MISSING_DATE = "⚠ 缺施行日期 missing"
 def word(code: object, words: dict[str, str]) -> str:
     """A type or status code as the words people read (the code itself when it has none)."""
     return words.get(str(code or ""), str(code or ""))
+
+
+STAGE_WORDS = {"reading": "读取 reading", "reading page": "读取页面 reading page", "OCR page": "识别扫描页 OCR page",
+               "chunking": "切分 chunking", "embedding passages": "向量化段落 embedding passages",
+               "embedding sentences": "向量化句子 embedding sentences", "writing": "写入 writing"}
+
+
+def indexing_log(console, paths: list[Path], metadata: dict, actor: str, cancel: threading.Event):
+    """Index uploaded files in a worker thread and yield (log text, stage or None) as it goes: a line per file, with its
+    conflicts and a missing effective date, and below them the stage the current file is at ("[2/3] 识别扫描页 OCR page 3/6");
+    the stage is (description, done, total) for a progress bar."""
+    events: queue.Queue = queue.Queue()
+    n = len(paths)
+
+    def work() -> None:
+        try:
+            for outcome in console.ingest_uploads(paths, metadata, actor, cancel=cancel,
+                                                  on_progress=lambda name, done, total: events.put(("stage", name, done, total))):
+                events.put(("outcome", outcome))
+        except BotError as exc:
+            events.put(("error", exc))
+        except Exception as exc:  # noqa: BLE001 - shown in the log, never a traceback in the page
+            events.put(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            events.put(("end",))
+
+    lines = [f"开始索引 {n} 个文件 indexing {n} file(s)…"]
+    yield "\n".join(lines), None
+    threading.Thread(target=work, daemon=True, name="ipbot-upload").start()
+    finished = 0
+    while True:
+        event = events.get()
+        if event[0] == "stage":
+            _, name, done, total = event
+            desc = f"[{finished + 1}/{n}] {STAGE_WORDS.get(name, name)}" + (f" {done}/{total}" if total else "")
+            yield "\n".join(lines + [f"    … {desc}"]), (desc, done, total)
+        elif event[0] == "outcome":
+            outcome = event[1]
+            finished += 1
+            lines.append(f"[{finished}/{n}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
+            if outcome.status != "failed":
+                lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
+                if needs_effective_date(console.document(outcome.doc_id).metadata):
+                    lines.append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
+            yield "\n".join(lines), None
+        elif event[0] == "error":
+            lines.append(f"✗ {event[1]}")
+            yield "\n".join(lines), None
+        else:
+            break
+    lines.append("已取消 cancelled." if cancel.is_set() else "完成 done. 新文档为草稿，请在“文档”页核对后发布。New documents are drafts: check and publish them.")
+    yield "\n".join(lines), None
 
 
 DOC_HEADERS = ["ID", "标题 Title", "类型 Type", "地域 Jurisdiction", "施行 Effective", "状态 Status", "段落 Chunks", "版本 Version", "入库 Ingested"]
@@ -206,34 +259,16 @@ def build_admin(services: Services) -> gr.Blocks:
             if not paths:
                 yield "请先选择文件。Choose files first."
                 return
-            lines = [f"开始索引 {len(paths)} 个文件 indexing {len(paths)} file(s)…"]
-            yield "\n".join(lines)
             session = request.session_hash or ""
             cancel = uploads.start(session)
-            done = [0]
-
-            def stage(name: str, current: int, total: int) -> None:
-                progress((current, total) if total else None, desc=f"[{done[0] + 1}/{len(paths)}] {name}")
-
             try:
-                outcomes = console.ingest_uploads(paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s}, user.name,
-                                                  cancel=cancel, on_progress=stage)
-                for i, outcome in enumerate(outcomes, 1):
-                    done[0] = i
-                    lines.append(f"[{i}/{len(paths)}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
-                    if outcome.status != "failed":
-                        lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
-                        if needs_effective_date(console.document(outcome.doc_id).metadata):
-                            lines.append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
-                    yield "\n".join(lines)
-            except BotError as exc:
-                lines.append(f"✗ {exc}")
-                yield "\n".join(lines)
-                return
+                for text, step in indexing_log(console, paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s},
+                                               user.name, cancel):
+                    if step:
+                        progress((step[1], step[2]) if step[2] else None, desc=step[0])
+                    yield text
             finally:
                 uploads.finish(session, cancel)
-            lines.append("已取消 cancelled." if cancel.is_set() else "完成 done. 新文档为草稿，请在“文档”页核对后发布。New documents are drafts: check and publish them.")
-            yield "\n".join(lines)
 
         def cancel_upload(request: gr.Request):
             require(services, request, ROLE)
