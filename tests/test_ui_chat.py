@@ -141,6 +141,11 @@ def test_the_chat_fits_a_phone(app_url):
         assert lang and lang["width"] > 100 and lang["x"] + lang["width"] <= 390  # the language switch on screen
         ask(page, "示例权的期限是多少年？")
         page.wait_for_function("document.getElementById('src-1-1') !== null", timeout=60_000)
+        page.wait_for_timeout(300)
+        top = page.evaluate("document.getElementById('src-1-1').closest('[data-testid=\"bot\"], .message-row').getBoundingClientRect().top")
+        assert -5 <= top < 844  # the answer is shown from its start
+        page.locator("#chat a[href$='#src-1-1']").first.click()  # its own source, right under it
+        page.wait_for_function("document.getElementById('src-1-1').open")
         screenshot(page, "chat-phone", publish=True)
         assert axe_violations(page) == []
 
