@@ -258,4 +258,5 @@ class Assistant:
         return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
                                   cover=cover, max_sentences=self.settings.answer_sentences, steps_for=self._steps_for,
                                   min_overlap=self.settings.citation_min_overlap,
-                                  fallback=fallback, embed=self.kb.embed_queries, sentence_vectors=self.kb.sentence_vectors)
+                                  fallback=fallback, embed=self.kb.embed_queries, sentence_vectors=self.kb.sentence_vectors,
+                                  embed_chars=self.settings.dense_query_chars)

@@ -49,7 +49,6 @@ SentenceVectors = Callable[[list[str]], dict[str, np.ndarray]]
 SEMANTIC_WEIGHT = 0.5
 LANGUAGE_MATCH = 0.5
 CLOSENESS_SPAN = 0.05
-EMBED_CHARS = 96
 SUPPORT_COVERAGE = 0.3
 BASIS_CANDIDATES = 5
 REPEAT_OVERLAP = 0.4
@@ -78,11 +77,13 @@ def _terms(text: str, index: BM25Index) -> list[str]:
     return list(dict.fromkeys([t for group in key_terms(text, index, hints=True) for t in group] + extra))
 
 
-def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbedder, sentence_vectors: SentenceVectors) -> dict[tuple[int, str], float]:
+def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbedder, sentence_vectors: SentenceVectors,
+                       embed_chars: int = 96) -> dict[tuple[int, str], float]:
     """How close each (hit rank, sentence) comes to the question in embedding space: 1 for the closest sentence of its
     language (an English question comes closer to any English sentence than to Chinese ones), falling linearly to 0 at
     ``CLOSENESS_SPAN`` below it. Sentences past the twelfth have no embedding and are left out.
-    The question is cut as the retriever cuts it, so its embedding is the one already made for the search."""
+    The question is cut as the retriever cuts it (``embed_chars`` = IPBOT_DENSE_QUERY_CHARS), so its embedding is the one
+    already made for the search."""
     vectors = sentence_vectors([h.chunk.chunk_id for h in hits])
     rows, keys = [], []
     for rank, hit in enumerate(hits):
@@ -92,7 +93,7 @@ def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbed
         for i, sentence in enumerate(split_sentences(hit.chunk.text)[: len(matrix)]):
             rows.append(matrix[i])
             keys.append((rank, sentence))
-    queries = embed([question[:EMBED_CHARS]])
+    queries = embed([question[:embed_chars]])
     if not rows or not queries:
         return {}
     cos = (np.stack(rows) @ queries[0]).tolist()
@@ -341,7 +342,7 @@ class _Lines:
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
                        cover: Coverage, max_sentences: int = 3, depth: int | None = None, steps_for: StepsLookup | None = None,
                        fallback: str = "", embed: QueryEmbedder | None = None, sentence_vectors: SentenceVectors | None = None,
-                       min_overlap: float = 0.5) -> Answer:
+                       min_overlap: float = 0.5, embed_chars: int = 96) -> Answer:
     """An answer that opens with the sentence stating what is asked (with its figure), then the legal basis, then at
     most ``max_sentences - 1`` supporting sentences and, for what-to-do questions, the next steps of the same task —
     every sentence quoted word for word with [n] markers (two markers where two sources say the same) — or an abstention."""
@@ -351,7 +352,7 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     skip = overruled(conflicts)
     if skip:  # the statute outranks the guide, the FAQ or the upload that contradicts it: its passage goes first
         hits = authority_first(hits, conflicts)
-    closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors) if embed and sentence_vectors else None
+    closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors, embed_chars) if embed and sentence_vectors else None
     asked, context = split_context(question)
     terms, kind, subject = _terms(asked, index), asked_kind(asked) or asked_kind(context), subject_of(asked) or subject_of(context)
     faq = faq_answer(asked, terms, hits, index)
