@@ -186,3 +186,19 @@ def test_the_chat_works_with_the_keyboard_alone(app_url):
             pytest.fail("the answer's sources cannot be reached with Tab")
         page.keyboard.press("Enter")
         page.wait_for_function("document.getElementById('src-1-1').open")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_answers_follow_the_question_language_and_end_their_lists(app_url, viewport):
+    with browser_page(viewport=viewport) as page:
+        page.goto(app_url)
+        ask(page, "<b></b><i>123</i>")  # no words of its own: answered in the interface's language (Chinese)
+        page.wait_for_function("""() => { const bots = document.querySelectorAll('#chat [data-testid="bot"], #chat .message-row.bot-row');
+            return bots.length >= 1 && !bots[bots.length - 1].innerText.includes('…'); }""", timeout=60_000)
+        last = page.locator('#chat [data-testid="bot"], #chat .message-row.bot-row').last.inner_text()
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in last) and "Please" not in last
+        ask(page, "示例权的期限是多少年？")
+        page.wait_for_function("document.getElementById('src-2-1') !== null", timeout=60_000)
+        basis_in_list = page.evaluate("""() => Array.from(document.querySelectorAll('#chat li')).some(li => li.innerText.includes('依据：'))""")
+        assert not basis_in_list  # "依据：" is its own paragraph, never folded into the last bullet
+        screenshot(page, f"chat-lists-{viewport['width']}")
