@@ -21,8 +21,7 @@ from .references import ArticleRef, Gazetteer, find_references, gazetteer, title
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 3.0
-# The n questions of a long case are searched beside the whole text (weight 1), each with weight ISSUE_WEIGHT/sqrt(n);
-# on the 36 long cases and 15 scenarios, 0.2–1.0 gave case hit@1 0.72–0.75 and scenario 0.80 (benchmarks/RESULTS.md).
+# The n questions of a long case are searched beside the whole text (weight 1), each with weight ISSUE_WEIGHT/sqrt(n).
 ISSUE_WEIGHT = 1.0
 LINK_SCALE = 0.01
 LINK_VOTERS = 8
@@ -85,10 +84,8 @@ def _article_range(chunks: list[ChunkRecord]) -> tuple[int, int] | None:
 
 @dataclass
 class RetrievalParams:
-    """Fusion settings (see Settings for their meaning). Dense queries are cut to ``dense_query_chars``:
-    embedding long exam questions is most of a search's time, and with the sentence signal and the ranker
-    96 characters lost nothing against 160 on the development sets while search p95 fell from 157 to 120 ms
-    (benchmarks/RESULTS.md)."""
+    """Fusion settings (see Settings for their meaning); dense queries are cut to ``dense_query_chars`` (why 96:
+    benchmarks/RESULTS.md, "Why the constants are what they are")."""
 
     rrf_k: int = 30
     dense_weight: float = 1.0
@@ -120,8 +117,7 @@ def plan_query(question: str) -> QueryPlan:
     """Sub-queries for both sides: English is translated term by term (the translation is also a second dense
     query), colloquial phrasing gets the statute's terms on the keyword side, and a multiple-choice question is also
     searched option by option on the keyword side (on the dense side the whole question did better on the
-    development set). A colloquial Chinese question was also embedded a second time with the statute's terms
-    added until session 5; with the question links that no longer helped and cost 40–65 ms (benchmarks/RESULTS.md)."""
+    development set). A case with several questions is also searched question by question on both sides."""
     if language_of(question) == "en":
         zh = " ".join(en_to_zh(question) + [t for t in english_question_terms(question)])
         return QueryPlan([question, zh] if zh else [question], [f"{question} {zh}".strip()])
@@ -326,11 +322,8 @@ class Retriever:
     def _prefer_question_language(self, question: str, lists, chunks: dict[str, ChunkRecord], scores: dict[str, float]) -> None:
         """When the candidates come in more than one language, raise the passage that the question's own embedding
         ranks first by ``LANGUAGE_BONUS`` if it is written in the question's language: the ranker's features favour
-        the Chinese text an English question is translated into, and were fitted on a Chinese-only corpus.
-        Measured by benchmarks/starter_check.py, and chosen again whenever the ranker is refitted, as its scores change
-        scale: with the weights of session 5, 2.5–3 give English hit@1 0.895 with 0.737 of first passages in English
-        (2: 0.632; 4–5: hit@1 0.789, the passage lifted being a guide's "Next steps" where only a Chinese guide
-        answers the question)."""
+        the Chinese text an English question is translated into, and were fitted on a Chinese-only corpus. The bonus is
+        chosen again with benchmarks/starter_check.py whenever the ranker is refitted (benchmarks/RESULTS.md)."""
         language = language_of(question)
         languages = {passage_language(chunks[cid].text) for cid in scores if cid in chunks}
         if len(languages) < 2:

@@ -17,9 +17,8 @@ from ingest.pdf_tables import is_cjk
 
 MAX_SIDE_PX = 2000  # RapidOCR shrinks anything larger; rendering to it gives ~170-180 dpi on A4/Letter
 MAX_SCALE = 3.0
-# RapidOCR's per-line angle classifier turned about one line in thirty of an upright scan upside down (a line opening
-# with "(一)" at 300 dpi), which then read as nothing: the page is rendered upright, so lines are read as they are
-# (benchmarks/ocr_check.py, benchmarks/RESULTS.md, session 8).
+# Lines are read as they are: the page is rendered upright, and RapidOCR's per-line angle classifier turned some upright
+# lines upside down, which then read as nothing (benchmarks/RESULTS.md).
 USE_ANGLE_CLASSIFIER = False
 
 _engine = None
