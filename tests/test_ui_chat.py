@@ -202,3 +202,33 @@ def test_answers_follow_the_question_language_and_end_their_lists(app_url, viewp
         basis_in_list = page.evaluate("""() => Array.from(document.querySelectorAll('#chat li')).some(li => li.innerText.includes('依据：'))""")
         assert not basis_in_list  # "依据：" is its own paragraph, never folded into the last bullet
         screenshot(page, f"chat-lists-{viewport['width']}")
+
+
+def test_a_slow_model_answer_shows_its_progress(tmp_path_factory):
+    """With a model that takes two seconds to start: "searching…" first, then the answer growing as it streams, then the
+    checked answer with its sources — never a frozen page."""
+    from fake_openai import Behaviour, FakeOpenAI, parrot
+
+    root = tmp_path_factory.mktemp("ui-slow-llm")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
+    data = root / "var"
+    assert run_cli("ingest", str(docs), "--data-dir", str(data)).returncode == 0
+    with FakeOpenAI(default=Behaviour(text=parrot, delay=2.0, chunk_chars=4)) as fake:
+        env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_OUTPUT": "none", "IPBOT_LLM_TIMEOUT_S": "30", "IPBOT_CHAT_RATE_LIMIT": "60"}
+        with served_app(data, env) as url, browser_page() as page:
+            page.goto(url)
+            ask(page, "示例权的期限是多久？")
+            seen: list[str] = []
+            for _ in range(300):
+                text = page.evaluate("""() => { const bots = document.querySelectorAll('#chat [data-testid="bot"], #chat .message-row.bot-row');
+                    return bots.length ? bots[bots.length - 1].innerText : ''; }""")
+                if text and (not seen or seen[-1] != text):
+                    seen.append(text)
+                if page.evaluate("document.getElementById('src-1-1') !== null"):
+                    break
+                page.wait_for_timeout(50)
+            assert any("正在检索" in t for t in seen), seen[:3]
+            assert len(seen) >= 3 and fake.calls and fake.calls[0]["stream"] is True
+            assert page.evaluate("document.getElementById('src-1-1') !== null")

@@ -60,21 +60,21 @@ class ChatHandlers:
             history.append({"role": "assistant", "content": f"⚠ {esc(notice)}"})
             yield history, message, gr.skip(), ""
             return
+        history.append({"role": "assistant", "content": f"*{esc(t['searching'])}*"})
+        yield history, "", None, ""
         try:
             stream = self.services.assistant.ask_stream(text, self.services.public_filters(), history=earlier[-4:],
                                                         interface_language=language if language in LABELS else "zh")
             first = next(stream)
         except InvalidQuestion:
-            history.append({"role": "assistant", "content": esc(t["empty"])})
+            history[-1] = {"role": "assistant", "content": esc(t["empty"])}
             yield history, "", gr.skip(), ""
             return
         except Exception:
             log.exception("the public chat could not answer %r", text[:200])
-            history.append({"role": "assistant", "content": f"⚠ {esc(t['unavailable'])}"})
+            history[-1] = {"role": "assistant", "content": f"⚠ {esc(t['unavailable'])}"}
             yield history, message, gr.skip(), ""
             return
-        history.append({"role": "assistant", "content": f"*{esc(t['searching'])}*"})
-        yield history, "", None, ""
         shown, final = "", None
         try:
             for item in chain([first], stream):
