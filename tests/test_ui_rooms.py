@@ -229,6 +229,7 @@ def test_staff_drafts_saves_and_exports_a_reply(site):
         assert document.paragraphs[1].text == "海州文创有限公司："
         notes = docx_footnotes(data)
         assert notes and any("示例保护法" in n and "百分之八十五" in n for n in notes)
+        assert len(notes) == len(set(notes))  # a source cited twice is one footnote
         screenshot(page, "staff-draft", publish=True)
         assert axe_violations(page) == []
 
@@ -287,3 +288,24 @@ def test_a_disliked_answer_is_answered_in_gaps_and_then_cited(site):
         page.locator("#send").click()
         page.locator("#chat").get_by_text("六月三十日", exact=False).first.wait_for(timeout=60_000)
         page.locator("#chat .ipbot-sources").last.get_by_text("常见问题", exact=False).first.wait_for(timeout=30_000)
+
+
+def test_the_staff_desk_on_a_phone(site):
+    """A staff member on a 390×844 phone drafts a reply and exports it: one footnote per source, no serious accessibility
+    problem, no emoji that needs a font."""
+    with browser_page(viewport={"width": 390, "height": 844}) as page:
+        log_in(page, site["url"], *STAFF)
+        page.locator("#draft-question textarea").fill("示例权的期限是多少年？年费可以减缴多少？")
+        page.locator("#draft-generate").click()
+        page.wait_for_function("document.querySelector('#draft-body textarea').value.includes('二、法律依据与出处')", timeout=60_000)
+        page.locator("#draft-docx").click()
+        link = page.locator("#draft-file a[download]").first
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as download:
+            link.click()
+        notes = docx_footnotes(open(download.value.path(), "rb").read())
+        assert notes and len(notes) == len(set(notes))
+        text = page.locator("body").inner_text()
+        assert not any(0x1F300 <= ord(ch) <= 0x1FAFF or ch in "\u2705\u274c" for ch in text)
+        screenshot(page, "staff-phone")
+        assert axe_violations(page) == []

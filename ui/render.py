@@ -101,6 +101,7 @@ CSS = """
 footer { display: none !important; }
 button.primary, .primary { background: #c2410c !important; border-color: #c2410c !important; color: #fff !important; }
 button.primary:hover, .primary:hover { background: #9a3412 !important; border-color: #9a3412 !important; }
+button.selected, [role="tab"].selected { color: #c2410c !important; }
 button.stop, .stop { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
 .upload-container .or, [data-testid="upload-text"] { color: var(--body-text-color) !important; }
 #header h1 { font-size: 1.5rem; }
