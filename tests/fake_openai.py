@@ -31,6 +31,7 @@ class Behaviour:
     delay: float = 0.0
     malformed: bool = False
     chunk_chars: int = 6
+    chunk_delay: float = 0.0  # seconds between streamed pieces (a model writing at a visible pace)
 
 
 def reply(text: Text) -> Behaviour:
@@ -175,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         b = self.server_fake.next_behaviour()
         if callable(b.text):
-            b = Behaviour(b.text(request), b.status, b.delay, b.malformed, b.chunk_chars)
+            b = Behaviour(b.text(request), b.status, b.delay, b.malformed, b.chunk_chars, b.chunk_delay)
         try:
             if b.delay:
                 time.sleep(b.delay)
@@ -213,6 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for piece in pieces:
             event(json.dumps(_chunk(piece), ensure_ascii=False))
+            if b.chunk_delay:
+                time.sleep(b.chunk_delay)
         event(json.dumps(_chunk(None, "stop")))
         event("[DONE]")
 

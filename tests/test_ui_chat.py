@@ -204,7 +204,8 @@ def test_answers_follow_the_question_language_and_end_their_lists(app_url, viewp
         screenshot(page, f"chat-lists-{viewport['width']}")
 
 
-def test_a_slow_model_answer_shows_its_progress(tmp_path_factory):
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_a_slow_model_answer_shows_its_progress(tmp_path_factory, viewport):
     """With a model that takes two seconds to start: "searching…" first, then the answer growing as it streams, then the
     checked answer with its sources — never a frozen page."""
     from fake_openai import Behaviour, FakeOpenAI, parrot
@@ -215,9 +216,9 @@ def test_a_slow_model_answer_shows_its_progress(tmp_path_factory):
     (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
     data = root / "var"
     assert run_cli("ingest", str(docs), "--data-dir", str(data)).returncode == 0
-    with FakeOpenAI(default=Behaviour(text=parrot, delay=2.0, chunk_chars=4)) as fake:
+    with FakeOpenAI(default=Behaviour(text=parrot, delay=2.0, chunk_chars=4, chunk_delay=0.05)) as fake:
         env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_OUTPUT": "none", "IPBOT_LLM_TIMEOUT_S": "30", "IPBOT_CHAT_RATE_LIMIT": "60"}
-        with served_app(data, env) as url, browser_page() as page:
+        with served_app(data, env) as url, browser_page(viewport=viewport) as page:
             page.goto(url)
             ask(page, "示例权的期限是多久？")
             seen: list[str] = []
@@ -232,3 +233,5 @@ def test_a_slow_model_answer_shows_its_progress(tmp_path_factory):
             assert any("正在检索" in t for t in seen), seen[:3]
             assert len(seen) >= 3 and fake.calls and fake.calls[0]["stream"] is True
             assert page.evaluate("document.getElementById('src-1-1') !== null")
+            text = page.locator("body").inner_text()
+            assert not any(0x1F300 <= ord(ch) <= 0x1FAFF or ch in "\u2705\u274c" for ch in text)  # no emoji needing a font
