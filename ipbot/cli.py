@@ -599,8 +599,11 @@ def eval_retrieval(
 
     everything = SearchFilters()
 
-    def ours(query, kk):
-        return [h.chunk.text for h in assistant.search(query, kk, everything)]
+    from bot.lc_retriever import as_langchain_retriever
+
+    from .evaluation import retriever_search
+
+    ours = retriever_search(lambda kk: as_langchain_retriever(assistant, kk, everything))  # both pipelines as LangChain retrievers
 
     ranks, lat, lengths = run_questions(ours, questions, gold, k)
     payload = {"ours": {**breakdown(questions, ranks), "latency": summarize_latency(lat), "mean_passage_chars": round(sum(lengths) / max(len(lengths), 1), 1)}}

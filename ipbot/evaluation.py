@@ -64,21 +64,15 @@ def issue_coverage(search, questions: list[dict], articles: dict, k: int = 10) -
 
 
 def tutorial_baseline(corpus: Path, data_dir: Path, embedder):
-    """RecursiveCharacterTextSplitter(1000, 200) + Chroma + similarity top-k, with the same embeddings."""
+    """RecursiveCharacterTextSplitter(1000, 200) + Chroma + similarity top-k, with the same embeddings: a LangChain
+    retriever, searched as ``search(query, k)`` like ours."""
+    from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
-    from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    class E5(Embeddings):
-        def embed_documents(self, texts):
-            return embedder.embed_passages(texts).tolist()
+    from knowledge.embeddings import langchain_embeddings
 
-        def embed_query(self, text):
-            return embedder.embed_query(text).tolist()
-
-    from chromadb.config import Settings as ChromaSettings
-
-    store = Chroma("baseline", embedding_function=E5(), persist_directory=str(data_dir / "baseline-chroma"),
+    store = Chroma("baseline", embedding_function=langchain_embeddings(embedder), persist_directory=str(data_dir / "baseline-chroma"),
                    client_settings=ChromaSettings(anonymized_telemetry=False), collection_metadata={"hnsw:space": "cosine"})
     if store._collection.count() == 0:
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
@@ -89,7 +83,18 @@ def tutorial_baseline(corpus: Path, data_dir: Path, embedder):
                 metas.append({"source": f.name})
         for i in range(0, len(texts), 128):
             store.add_texts(texts[i : i + 128], metas[i : i + 128])
-    return lambda query, k: [d.page_content for d in store.similarity_search(query, k=k)]
+    return lambda query, k: [d.page_content for d in store.as_retriever(search_kwargs={"k": k}).invoke(query)]
+
+
+def retriever_search(retriever_for):
+    """``search(query, k)`` over LangChain retrievers: ``retriever_for(k)`` makes the retriever of k passages."""
+    made: dict[int, object] = {}
+
+    def search(query: str, k: int) -> list[str]:
+        retriever = made.setdefault(k, retriever_for(k))
+        return [d.page_content for d in retriever.invoke(query)]
+
+    return search
 
 
 def format_table(name: str, report: dict) -> list[str]:

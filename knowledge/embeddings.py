@@ -101,3 +101,18 @@ _EF_CLASS = None
 def disable_chroma_telemetry() -> None:
     """Chroma reads this before creating a client; we also pass it in the client settings."""
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def langchain_embeddings(embedder: "Embedder"):
+    """The embedder behind LangChain's ``Embeddings`` interface (passages as documents, e5 query prefix for queries), for
+    LangChain vector stores such as the tutorial baseline of ``ipbot eval retrieval``."""
+    from langchain_core.embeddings import Embeddings
+
+    class E5Embeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_passages(texts).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text).tolist()
+
+    return E5Embeddings()
