@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Protocol
 
@@ -94,7 +93,6 @@ class LLMConfig:
     temperature: float = 0.1
     timeout_s: float = 60.0
     max_retries: int = 2
-    retry_backoff_s: float = 0.5
     max_answer_tokens: int = 800
     context_tokens: int = 8192
     output: str = "auto"
@@ -115,7 +113,7 @@ class ChatModel(Protocol):
 def config_from(settings: "Settings") -> LLMConfig:
     """The LLMConfig of the settings."""
     return LLMConfig(settings.llm_model, settings.llm_base_url, settings.llm_api_key.get_secret_value(), settings.llm_temperature,
-                     settings.llm_timeout_s, settings.llm_max_retries, settings.llm_retry_backoff_s, settings.llm_max_answer_tokens,
+                     settings.llm_timeout_s, settings.llm_max_retries, settings.llm_max_answer_tokens,
                      settings.llm_context_tokens, settings.llm_output)
 
 
@@ -191,12 +189,18 @@ def _classify(exc: Exception, secret: str) -> LLMError:
     if isinstance(exc, (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)):
         return LLMUnavailable(text)
     if isinstance(exc, openai.APIStatusError):
-        return LLMUnavailable(text) if exc.status_code >= 500 else LLMRejected(f"HTTP {exc.status_code}: {text}", exc.status_code)
+        if exc.status_code >= 500 or exc.status_code in TRANSIENT_STATUS:
+            return LLMUnavailable(text)
+        return LLMRejected(f"HTTP {exc.status_code}: {text}", exc.status_code)
     return LLMBadResponse(f"{type(exc).__name__}: {text}")
 
 
+TRANSIENT_STATUS = (408, 409, 429)  # with 5xx: retried by the SDK, then "unavailable" (not a refusal)
+
+
 class OpenAIChat:
-    """Chat completions through the ``openai`` SDK; our own retry loop with exponential backoff.
+    """Chat completions through the ``openai`` SDK, which retries connection errors, timeouts, HTTP 408/409/429 and 5xx
+    ``max_retries`` times with its exponential backoff, honouring Retry-After.
 
     With ``output='auto'`` the first structured request asks for a json_schema; an endpoint that refuses it (``refuses_format``)
     or answers with text that is not JSON is asked for a json_object next, then for plain text — remembered for this instance
@@ -211,7 +215,7 @@ class OpenAIChat:
         check_output(config.output)
         self.config = config
         self._client = openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url,
-                                     timeout=config.timeout_s, max_retries=0)
+                                     timeout=config.timeout_s, max_retries=config.max_retries)
         self._modes = PROBE_ORDER if config.output == "auto" else (config.output,)
         self._settled = config.output != "auto"
         self._lock = threading.Lock()
@@ -228,35 +232,30 @@ class OpenAIChat:
             self._modes = self._modes[1:]
         log.warning("LLM endpoint does not do llm_output %r (%s); using %r from now on", mode, why, self._modes[0])
 
-    def _request(self, messages: list[dict], stream: bool, **extra):
+    def _request(self, messages: list[dict], stream: bool, retries: int | None = None, **extra):
         c = self.config
-        return self._client.chat.completions.create(model=c.model, messages=messages, temperature=c.temperature,
+        client = self._client if retries is None else self._client.with_options(max_retries=retries)
+        return client.chat.completions.create(model=c.model, messages=messages, temperature=c.temperature,
                                                     max_tokens=c.max_answer_tokens, stream=stream, **extra)
 
-    def _with_retries(self, call, final=None):
-        attempts = self.config.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return call()
-            except Exception as exc:
-                err = _classify(exc, self.config.api_key)
-                if not isinstance(err, LLMUnavailable) or attempt == attempts or (final and final(err)):
-                    raise err from None
-                delay = self.config.retry_backoff_s * 2 ** (attempt - 1)
-                log.warning("LLM request failed (%s); retry %d/%d in %.1fs", type(err).__name__, attempt, attempts - 1, delay)
-                time.sleep(delay)
+    def _call(self, call):
+        """``call()``, its errors (after the SDK's retries) as an LLMError."""
+        try:
+            return call()
+        except Exception as exc:
+            raise _classify(exc, self.config.api_key) from None
 
-    def _reply(self, messages: list[dict], final=None, **extra) -> tuple[str, str | None]:
-        """The reply text and its finish reason; LLMError when none could be had (at once when ``final(error)`` says so)."""
+    def _reply(self, messages: list[dict], retries: int | None = None, **extra) -> tuple[str, str | None]:
+        """The reply text and its finish reason; LLMError when none could be had (``retries``: other than the config's)."""
 
         def call() -> tuple[str, str | None]:
-            choice = self._request(messages, stream=False, **extra).choices[0]
+            choice = self._request(messages, stream=False, retries=retries, **extra).choices[0]
             text = choice.message.content
             if not isinstance(text, str):
                 raise LLMBadResponse(f"the reply has no text content ({type(text).__name__})")
             return text, choice.finish_reason
 
-        text, finish = self._with_retries(call, final)
+        text, finish = self._call(call)
         if not text.strip():
             raise LLMBadResponse("the reply is empty")
         return text, finish
@@ -272,12 +271,15 @@ class OpenAIChat:
         while (current := check_output(mode) if explicit else self.output_mode) != "none":
             probing = not explicit and not self._settled
             try:
-                text, finish = self._reply(messages, refuses_format if probing else None, **format_request(current, schema))
+                # a probe is not retried: an endpoint that refuses a format (llama-cpp-python answers 500) refuses it again
+                text, finish = self._reply(messages, retries=0 if probing else None, **format_request(current, schema))
             except (LLMRejected, LLMUnavailable) as exc:
-                if not probing or not refuses_format(exc):
+                if probing and refuses_format(exc):
+                    self._demote(current, str(exc).splitlines()[0][:160])
+                    continue
+                if not (probing and isinstance(exc, LLMUnavailable) and self.config.max_retries):
                     raise
-                self._demote(current, str(exc).splitlines()[0][:160])
-                continue
+                text, finish = self._reply(messages, **format_request(current, schema))  # transient, not a refusal: retried
             data = parse_json_object(text)
             if data is not None:
                 self._settled = self._settled or not explicit
@@ -288,8 +290,8 @@ class OpenAIChat:
         return None
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
-        """Text deltas as they arrive; opening the stream is retried, a stream that breaks raises LLMError."""
-        response = self._with_retries(lambda: self._request(messages, stream=True))
+        """Text deltas as they arrive; opening the stream is retried (by the SDK), a stream that breaks raises LLMError."""
+        response = self._call(lambda: self._request(messages, stream=True))
         produced = False
         try:
             for chunk in response:

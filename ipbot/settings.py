@@ -69,10 +69,9 @@ class Settings(BaseSettings):
                                 "extractive answer picked, each under its source number; the model rewrites them in plain words — a short "
                                 "prompt that small local models answer faster and more faithfully). Either way every sentence is checked.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
-    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 429/5xx), with exponential backoff.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 408/409/429/5xx) by the openai SDK, with its exponential backoff honouring Retry-After.")
     llm_rerank: bool = Field(False, description="Let the LLM reorder the retrieved passages before answering (off by default: one extra LLM call per question; see benchmarks/RESULTS.md).")
     llm_rerank_candidates: int = Field(12, ge=2, le=40, description="How many fused passages the LLM reranker sees.")
-    llm_retry_backoff_s: float = Field(0.5, ge=0, le=60, description="Delay before the first retry; doubled for each further one.")
     citation_min_overlap: float = Field(0.5, ge=0, le=1, description="Share of a generated sentence's key terms that its cited sources must contain, else the sentence is dropped.")
     host: str = Field("127.0.0.1", description="Interface the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")

@@ -69,7 +69,7 @@ def make_assistant(kb_dir, fake, **overrides):
 
     data, kb = kb_dir
     values = dict(data_dir=data, llm_base_url=fake.url, llm_api_key=SECRET, llm_model="fake-model", llm_timeout_s=2.0,
-                  llm_max_retries=1, llm_retry_backoff_s=0.01, llm_output="none", _env_file=None)
+                  llm_max_retries=1, llm_output="none", _env_file=None)
     return Assistant(Settings(**{**values, **overrides}), kb)
 
 
@@ -107,6 +107,13 @@ def test_marker_to_a_source_that_does_not_exist_is_removed(kb_dir, fake):
     assert answer.answer.startswith("示例权的期限为十二年[1]。") and [c.n for c in answer.citations] == [1]
 
 
+@pytest.mark.parametrize("status", [408, 409, 429, 503])
+def test_a_transient_failure_is_retried_by_the_sdk_and_then_answered(kb_dir, fake, status):
+    fake.push(error(status), reply(term_reply))
+    answer = make_assistant(kb_dir, fake).ask(TERM_Q)
+    assert answer.mode == "llm" and not answer.fallback and len(fake.calls) == 2
+
+
 def test_sentence_with_a_fee_the_source_does_not_state_is_dropped(kb_dir, fake):
     fake.push(reply(lambda r: term_reply(r) + f"每年年费为五百元[{source_number(r, '第三条 示例权')}]。"))
     answer = make_assistant(kb_dir, fake).ask(TERM_Q)
@@ -115,6 +122,7 @@ def test_sentence_with_a_fee_the_source_does_not_state_is_dropped(kb_dir, fake):
 
 
 @pytest.mark.parametrize("failure,notice_kind,calls", [(error(500), "unavailable", 2), (slow(6.0), "unavailable", 2),
+                                                       (error(408), "unavailable", 2), (error(429), "unavailable", 2),
                                                        (malformed(), "bad_response", 1)])
 def test_failing_model_falls_back_to_the_extractive_answer(kb_dir, fake, failure, notice_kind, calls):
     from bot.llm import NOTICES
@@ -257,7 +265,7 @@ def test_cli_streams_the_checked_answer(cli_kb, fake):
 
 def test_cli_falls_back_without_a_traceback_or_the_key(cli_kb, fake):
     fake.push(error(500), error(500), error(500), error(500))
-    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_MAX_RETRIES": "1", "IPBOT_LLM_RETRY_BACKOFF_S": "0",
+    env = {"IPBOT_LLM_BASE_URL": fake.url, "IPBOT_LLM_API_KEY": SECRET, "IPBOT_LLM_MAX_RETRIES": "1",
            "IPBOT_LLM_OUTPUT": "none"}
     res = run_cli("ask", TERM_Q, "--stream", "--data-dir", str(cli_kb), env=env)
     assert res.returncode == 0 and "Traceback" not in res.stderr
