@@ -17,7 +17,7 @@ from .lexical import BM25Index, tokenize
 from .records import ChunkRecord, DocumentRecord
 from .registry import Registry
 from .sentences import sentences_to_embed
-from .vectors import VectorStore
+from .vectors import ChromaVectorStore, VectorStore
 
 QUERY_CACHE = 256
 EMBED_BATCH = 64
@@ -49,7 +49,7 @@ class KnowledgeBase:
                 f"the knowledge base in {self.data_dir} was built with embedding model {built_with!r}, "
                 f"but this configuration uses {embedder.name!r}; use another data dir, or set IPBOT_EMBEDDING_BACKEND back, or delete the data dir and ingest the documents again"
             )
-        self.vectors = VectorStore(self.data_dir / "chroma", chroma_url, collection, embedder)
+        self.vectors: VectorStore = ChromaVectorStore(self.data_dir / "chroma", chroma_url, collection, embedder)
         if not built_with:
             self.registry.set_meta("embedding_model", embedder.name)
         self._lock = threading.RLock()

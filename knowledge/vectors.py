@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -35,7 +35,30 @@ def _chroma_client(chroma_dir: Path, chroma_url: str | None):
         raise StoreUnavailable(f"cannot reach the Chroma server at {chroma_url}: {exc}") from exc
 
 
-class VectorStore:
+class VectorStore(Protocol):
+    """What the knowledge base needs of a vector store (ChromaVectorStore is the one shipped): chunk embeddings by id,
+    nearest-neighbour queries, and a fresh view of a store other processes wrote."""
+
+    embedded: bool
+
+    def reopen(self, stale=None) -> None: ...
+
+    def count(self) -> int: ...
+
+    def add(self, ids: list[str], embeddings: np.ndarray, texts: list[str], metadatas: list[dict]) -> None: ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]: ...
+
+    def query_many(self, embeddings: list[np.ndarray], k: int) -> list[list[tuple[str, float]]]: ...
+
+    def get_embeddings(self, ids: list[str]) -> dict[str, np.ndarray]: ...
+
+    def all_ids(self) -> list[str]: ...
+
+
+class ChromaVectorStore:
     """Chunk embeddings in Chroma; the collection records which embedding model built it.
 
     An embedded store may be written by other processes (``ipbot ingest`` while the app serves): ``reopen`` drops this
