@@ -279,3 +279,19 @@ def test_an_upload_log_shows_each_files_stages_then_its_outcome(console_services
     assert "[1/2] indexed: lighthouse.md" in final and "[2/2] indexed: undated.md" in final and final.rstrip().endswith("check and publish them.")
     assert final.count("No effective date in the text") == 1  # the 2024-05-01 of lighthouse.md was read; undated.md has none
     assert "    … " not in final  # the stage line goes once its file is done
+
+
+def test_a_store_that_drops_mid_session_gives_the_friendly_error_and_logs_its_cause(services, monkeypatch, caplog):
+    from knowledge.errors import StoreUnavailable
+
+    def broken(*args, **kwargs):
+        raise StoreUnavailable("Chroma server at http://127.0.0.1:1 is not reachable")
+        yield  # a generator, like ask_stream
+
+    handlers = ChatHandlers(services)
+    monkeypatch.setattr(services.assistant, "ask_stream", broken)
+    request = SimpleNamespace(client=SimpleNamespace(host="10.0.0.9"), session_hash="drop")
+    with caplog.at_level("ERROR", logger="ipbot.chat"):
+        history = _last(handlers.respond("示例权期限多长？", [], "zh", request))[0]
+    assert history[-1]["content"] == "⚠ 抱歉，服务暂时出现问题，请稍后再试。"
+    assert "not reachable" in caplog.text and "StoreUnavailable" in caplog.text
