@@ -13,17 +13,23 @@ GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
 LAW_ALIASES_FILE = Path(__file__).with_name("law_aliases.tsv")
 
 
-@functools.lru_cache(maxsize=1)
-def _pairs() -> tuple[tuple[str, str], ...]:
+def read_pairs(path: Path, shape: str) -> tuple[tuple[str, str], ...]:
+    """The two-column lines of a TSV data file (``#`` comments and blank lines skipped); ValueError naming the file, the
+    line and the expected ``shape`` ('zh<TAB>en') for a line that is not two non-empty fields."""
     pairs = []
-    for n, line in enumerate(GLOSSARY_FILE.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
         if len(fields) != 2 or not all(f.strip() for f in fields):
-            raise ValueError(f"{GLOSSARY_FILE.name}:{n}: expected 'zh<TAB>en', got {line!r}")
+            raise ValueError(f"{path.name}:{n}: expected '{shape}', got {line!r}")
         pairs.append((fields[0].strip(), fields[1].strip()))
     return tuple(pairs)
+
+
+@functools.lru_cache(maxsize=1)
+def _pairs() -> tuple[tuple[str, str], ...]:
+    return read_pairs(GLOSSARY_FILE, "zh<TAB>en")
 
 
 def load_glossary() -> list[tuple[str, str]]:
@@ -93,12 +99,4 @@ def zh_terms_in(text: str) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=1)
 def law_aliases() -> tuple[tuple[str, str], ...]:
     """(alias, name in the law's title) pairs of ``law_aliases.tsv``: 版权法 → 著作权法, 专利细则 → 专利法实施细则."""
-    pairs = []
-    for n, line in enumerate(LAW_ALIASES_FILE.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 2 or not all(f.strip() for f in fields):
-            raise ValueError(f"{LAW_ALIASES_FILE.name}:{n}: expected 'alias<TAB>name', got {line!r}")
-        pairs.append((fields[0].strip(), fields[1].strip()))
-    return tuple(pairs)
+    return read_pairs(LAW_ALIASES_FILE, "alias<TAB>name")

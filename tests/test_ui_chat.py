@@ -165,25 +165,24 @@ def test_markup_in_questions_stays_text(app_url):
         assert page.locator("#chat script").count() == 0
 
 
+def tab_to(page, reached: str, presses: int, what: str) -> None:
+    """Press Tab until the JavaScript condition ``reached`` holds; fail naming ``what`` when it never does."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(reached):
+            return
+    pytest.fail(f"{what} cannot be reached with Tab")
+
+
 def test_the_chat_works_with_the_keyboard_alone(app_url):
     with browser_page() as page:
         page.goto(app_url)
         page.locator("#question textarea").wait_for()
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement && document.activeElement.closest('#question') !== null"):
-                break
-        else:
-            pytest.fail("the question box cannot be reached with Tab")
+        tab_to(page, "document.activeElement && document.activeElement.closest('#question') !== null", 40, "the question box")
         page.keyboard.type("示例权的期限是多少年？")
         page.keyboard.press("Enter")
         page.wait_for_function("document.getElementById('src-1-1') !== null", timeout=60_000)
-        for _ in range(60):  # on to the answer's first source, opened with Enter
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement && document.activeElement.closest('#src-1-1') !== null"):
-                break
-        else:
-            pytest.fail("the answer's sources cannot be reached with Tab")
+        tab_to(page, "document.activeElement && document.activeElement.closest('#src-1-1') !== null", 60, "the answer's sources")
         page.keyboard.press("Enter")
         page.wait_for_function("document.getElementById('src-1-1').open")
 
