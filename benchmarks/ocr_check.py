@@ -175,6 +175,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     conditions = [c for c in CONDITIONS if not args.dpi or c.dpi in args.dpi]
+    missing = [law for law in args.law if not (args.corpus / law).is_file()]
+    if missing:
+        sys.exit(f"not in {args.corpus}: {', '.join(missing)}")
+    if not conditions:
+        sys.exit(f"no scan at {args.dpi} dpi; the scans are at {', '.join(str(c.dpi) for c in CONDITIONS)} dpi")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for law in args.law:

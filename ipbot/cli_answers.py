@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import DataDir, _index_corpus, _read_jsonl, console, eval_app, eval_inputs, fail, open_assistant, out
+from .cli_common import DataDir, console, eval_app, eval_inputs, fail, index_corpus, open_assistant, out, read_jsonl
 from .evaluation import summarize_latency, write_report
 from .scoring import first_hit_rank
 
@@ -89,8 +89,8 @@ def eval_answers(
     if not qa:
         fail("give --qa FILE (questions with gold articles) or --facts FILE (a key-fact set)")
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir)
-    in_scope, outside = [q for path in qa for q in _read_jsonl(path, "query")], _read_jsonl(out_of_scope, "query")
-    assistant = _index_corpus(settings, corpus) if reindex else open_assistant(settings)
+    in_scope, outside = [q for path in qa for q in read_jsonl(path, "query")], read_jsonl(out_of_scope, "query")
+    assistant = index_corpus(settings, corpus) if reindex else open_assistant(settings)
     assistant.hold_out_linked_questions()
     console.print(f"retrieving for {len(in_scope)} in-scope and {len(outside)} out-of-scope questions", highlight=False)
     retrieved_in, retrieved_out = _retrieve(assistant, in_scope), _retrieve(assistant, outside)

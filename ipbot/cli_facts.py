@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import _index_corpus, _ingest_starter, _read_jsonl, console, earlier_questions, eval_inputs, fail, open_assistant, out
+from .cli_common import console, earlier_questions, eval_inputs, fail, index_corpus, index_starter, open_assistant, out, read_jsonl
 from .evaluation import write_report
 from .factcheck import Scored, ask_all, baseline_answers, compile_facts, score, summary
 from .scoring import first_hit_rank
@@ -41,8 +41,8 @@ def eval_facts(paths: list[Path], corpus, articles, out_of_scope: Path, reindex:
 
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir or FACTS_DATA_DIR)
     if reindex:
-        assistant = _index_corpus(settings, corpus)
-        _ingest_starter(assistant, settings)
+        assistant = index_corpus(settings, corpus)
+        index_starter(settings, assistant)
     else:
         assistant = open_assistant(settings)
     assistant.hold_out_linked_questions()
@@ -53,12 +53,12 @@ def eval_facts(paths: list[Path], corpus, articles, out_of_scope: Path, reindex:
         modes = {"extractive": plain, "llm": assistant}
     sets = {}
     for path in paths:
-        items = _read_jsonl(path, "query")
+        items = read_jsonl(path, "query")
         try:
             sets[path.stem] = (items, [compile_facts(i, f"{path}: item {i.get('id')}") for i in items])
         except ValueError as exc:
             fail(str(exc))
-    outside = _read_jsonl(out_of_scope, "query") if out_of_scope and out_of_scope.exists() else []
+    outside = read_jsonl(out_of_scope, "query") if out_of_scope and out_of_scope.exists() else []
     payload: dict = {"sets": {}, "out_of_scope": {}}
     for name, (items, patterns) in sets.items():
         payload["sets"][name] = {}

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import _default_shared, _index_corpus, bench_app, console, out, settings_for
+from .cli_common import bench_app, console, default_shared, index_corpus, out, settings_for
 from .evaluation import write_report
 
 
@@ -22,7 +22,7 @@ def bench_refs(
     and whether an article past a law's last one is answered as not existing."""
     from .refvariants import generated_set, score_references
 
-    assistant = _index_corpus(settings_for(data_dir or Path("var/eval")), corpus or _default_shared("corpus"))
+    assistant = index_corpus(settings_for(data_dir or Path("var/eval")), corpus or default_shared("corpus"))
     items = generated_set(assistant, per_article)
     result = score_references(assistant, items, search)
     out.print(f"{result['references']} generated references: resolved {result['resolved']:.4f}, "

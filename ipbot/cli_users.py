@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import DataDir, app, fail, out, settings_for
+from .cli_common import DataDir, app, fail, out, settings_for
 
 users_app = typer.Typer(help="Accounts of the staff desk (/staff) and the knowledge console (/admin).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
