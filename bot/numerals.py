@@ -5,9 +5,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_SMALL = {"十": 10, "百": 100, "千": 1000}
-_BIG = {"万": 10_000, "亿": 100_000_000}
+from knowledge.chinese import _BIG, _DIGITS, int_to_zh, zh_to_int  # noqa: F401  (re-exported: one home for numerals)
+
 _ZH = "[零〇一二两三四五六七八九十百千万亿]+"
 _ZH_START = "[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*"
 _UNITS = "个工作日|工作日|个月|小时|分钟|周年|年(?!度)|月|日|天|周|元|倍|项|页|岁"
@@ -16,44 +15,6 @@ _EN_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven 
 _EN_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100})
 _EN_UNITS = r"(?:years?|months?|days?|weeks?|hours?|working days?|times|percent|per cent|yuan|items?|pages?)"
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
-
-
-def zh_to_int(text: str) -> int | None:
-    """一百零五 → 105, 二十 → 20, 十五万 → 150000, 二〇二一 → 2021; None when the text is not a Chinese numeral."""
-    if not text or any(ch not in _DIGITS and ch not in _SMALL and ch not in _BIG for ch in text):
-        return None
-    if all(ch in _DIGITS for ch in text):
-        return int("".join(str(_DIGITS[ch]) for ch in text))
-    total = section = current = 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _SMALL:
-            section += (current or 1) * _SMALL[ch]
-            current = 0
-        else:
-            section += current
-            total = (total + section) * _BIG[ch] if ch == "亿" else total + section * _BIG[ch]
-            section = current = 0
-    return total + section + current
-
-
-def int_to_zh(n: int) -> str:
-    """42 → 四十二, 105 → 一百零五, 10 → 十, 110 → 一百一十 (1 ≤ n ≤ 9999): how article numbers are written in Chinese law."""
-    digits = "零一二三四五六七八九"
-    if n < 10:
-        return digits[n]
-    parts, zero = [], False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d = n // value % 10
-        if d:
-            if zero and parts:
-                parts.append("零")
-            parts.append(("" if (unit == "十" and n < 20) else digits[d]) + unit)
-            zero = False
-        elif parts:
-            zero = True
-    return "".join(parts)
 
 
 def normalize_figures(text: str) -> str:

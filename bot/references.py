@@ -9,8 +9,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge import law_aliases
-
-from .numerals import zh_to_int
+from knowledge.chinese import numeral_value
 
 _NUM = r"[0-9]{1,4}|[零〇一二两三四五六七八九十百千]{1,8}"
 _CANDIDATE = re.compile(rf"(?P<di>第)?[ \t]*(?P<num>{_NUM})[ \t]*(?P<tiao>条)?(?P<sub>之[一二三四五六七八九十])?")
@@ -57,7 +56,7 @@ _GENERIC = re.compile(r"中华人民共和国|最高人民法院|关于|审理|�
 
 def chinese_number(text: str) -> int | None:
     """第四十二 → 42, 一百零五 → 105, '57' → 57; None when it is not a number."""
-    return int(text) if text.isdigit() else zh_to_int(text)
+    return numeral_value(text)
 
 
 @dataclass

@@ -10,12 +10,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from knowledge.chinese import numeral_value
+
 from .limits import poll
 from .model import ParsedDocument, Section
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _NUM = r"[零〇一二两三四五六七八九十百千\d０-９]+"
 
 _ARTICLE = re.compile(rf"^第\s*({_NUM})\s*条(之[一二三四五六七八九十]+)?")
@@ -47,20 +46,8 @@ _SPACES = re.compile(r"[\s\u3000]+")
 
 
 def cn_to_int(numeral: str) -> int:
-    """Value of a Chinese ("一百四十九", "二十") or Arabic ("149", full-width too) numeral."""
-    numeral = numeral.strip().translate(_FULLWIDTH)
-    if numeral.isdigit():
-        return int(numeral)
-    total = current = 0
-    for ch in numeral:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (current or 1) * _CN_UNITS[ch]
-            current = 0
-        elif ch.isdigit():
-            current = current * 10 + int(ch)
-    return total + current
+    """Value of a Chinese ("一百四十九", "二十") or Arabic ("149", full-width too) numeral; 0 when it is none."""
+    return numeral_value(numeral) or 0
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""Chinese numerals, one home for ingest and bot: 一百零五 → 105, 42 → 四十二, and the value of an article number however it
+is written (Chinese, Arabic or full-width digits)."""
+from __future__ import annotations
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+NUMERAL_CHARS = "零〇一二两三四五六七八九十百千"  # the characters of an article number written in Chinese
+
+
+def zh_to_int(text: str) -> int | None:
+    """一百零五 → 105, 二十 → 20, 十五万 → 150000, 二〇二一 → 2021; None when the text is not a Chinese numeral."""
+    if not text or any(ch not in _DIGITS and ch not in _SMALL and ch not in _BIG for ch in text):
+        return None
+    if all(ch in _DIGITS for ch in text):
+        return int("".join(str(_DIGITS[ch]) for ch in text))
+    total = section = current = 0
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch in _SMALL:
+            section += (current or 1) * _SMALL[ch]
+            current = 0
+        else:
+            section += current
+            total = (total + section) * _BIG[ch] if ch == "亿" else total + section * _BIG[ch]
+            section = current = 0
+    return total + section + current
+
+
+def int_to_zh(n: int) -> str:
+    """42 → 四十二, 105 → 一百零五, 10 → 十, 110 → 一百一十 (1 ≤ n ≤ 9999): how article numbers are written in Chinese law."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    parts, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            if zero and parts:
+                parts.append("零")
+            parts.append(("" if (unit == "十" and n < 20) else digits[d]) + unit)
+            zero = False
+        elif parts:
+            zero = True
+    return "".join(parts)
+
+
+def numeral_value(text: str) -> int | None:
+    """第四十二 → 42 (without 第), '57' → 57, '５７' → 57, 一百零五 → 105; None when the text is not a number."""
+    text = text.strip().translate(_FULLWIDTH_DIGITS)
+    return int(text) if text.isdigit() else zh_to_int(text)
