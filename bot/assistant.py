@@ -13,6 +13,7 @@ from prompts import LANGUAGES, default_prompts
 
 from .answer import Answer, abstention, answer_body, no_such_article
 from .answerfirst import amounts_of, core
+from .numerals import normalize_figures
 from .citecheck import markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
@@ -73,6 +74,13 @@ def misses_the_fact(model: Answer, quoted: Answer) -> str | None:
     if lead_sources and not lead_sources & {c.chunk_id for c in model.citations}:
         return "it cites none of the sources of the quoted answer's opening sentence"
     return None
+
+
+def quotes_article(text: str, ref) -> bool:
+    """Whether a passage names the article a reference asks for (第42条 / 第四十二条 / Article 42, with the law's name)."""
+    flat = normalize_figures(text)
+    core = ref.law.replace("中华人民共和国", "")[:4]
+    return f"第{ref.article}条" in flat and (core in flat or not core)
 
 
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
@@ -210,9 +218,14 @@ class Assistant:
                        language: str | None = None) -> Iterator[str | Answer]:
         language = language or language_of(question)
         resolved = self.retriever.resolve(question)
-        if resolved and not any(r.found for r in resolved):
+        lookup = (resolved or self.retriever.unindexed_references(question)) and self.retriever.is_lookup(question)
+        if lookup and resolved and not any(r.found for r in resolved):
             r = resolved[0]
             yield no_such_article(language, r.title, r.ref.article, r.articles, self.human_channel(language))
+            return
+        unindexed = self.retriever.unindexed_references(question) if lookup and not resolved else []
+        if unindexed and not any(quotes_article(h.chunk.text, r) for h in hits[:5] for r in unindexed):
+            yield abstention(language, self.human_channel(language))  # never another article in place of the one asked for
             return
         cover = coverage(question, hits, self.kb.bm25(), self.settings.min_support, self.settings.min_dense_support,
                          self.settings.min_sentence_support, self.settings.min_link_support)

@@ -193,6 +193,21 @@ def _law_of_context(before: str, text: str, refs: list[ArticleRef], names: Gazet
     return None
 
 
+_FILLER = re.compile(r"规定了?什么|是什么|讲了?什么|说了?什么|怎么规定|如何规定|内容|原文|全文|条文|具体|请问|请|查询|查一下|看看|"
+                     r"中华人民共和国|的|是|了|吗|呢|什么|what|does|say|says|of|the|is|article|art|law", re.I)
+
+
+def lookup_only(question: str, names: Gazetteer | None = None) -> bool:
+    """Whether a question does nothing but look an article up ("专利法第二百条规定了什么？"), as against a case or an
+    exam item that mentions one on the way."""
+    names = names or gazetteer()
+    text = question.translate(_FULLWIDTH).replace("中华人民共和国", "")
+    for form, _ in names.names:
+        text = text.replace(form, "")
+    text = _FILLER.sub("", _CANDIDATE.sub("", text))
+    return len(re.findall(r"[\u4e00-\u9fffA-Za-z]", text)) <= 6
+
+
 def _lcs(a: str, b: str) -> int:
     prev = [0] * (len(b) + 1)
     for ch in a:

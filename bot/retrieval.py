@@ -17,7 +17,7 @@ from knowledge.links import LinkIndex
 from .expansion import english_question_terms, legal_terms_for, question_topics, title_topics
 from .query import asks_history, exam_style, language_of, passage_language, split_issues, split_options
 from .ranking import LinearRanker, Signals, feature_matrix
-from .references import ArticleRef, Gazetteer, find_references, gazetteer, title_matches
+from .references import ArticleRef, Gazetteer, find_references, gazetteer, lookup_only, title_matches
 from .relevance import key_terms
 
 LANGUAGE_BONUS = 3.0
@@ -75,6 +75,9 @@ class Resolved:
         out = {"law": self.title, "article": self.ref.article, "found": self.found, "doc_id": self.doc_id}
         out.update({k: v for k, v in (("suffix", self.ref.suffix), ("paragraph", self.ref.paragraph), ("item", self.ref.item)) if v})
         return out
+
+
+_EXCERPT = re.compile(r"节选|摘录|excerpt", re.I)
 
 
 def _article_range(chunks: list[ChunkRecord]) -> tuple[int, int] | None:
@@ -210,11 +213,22 @@ class Retriever:
                     out.append(Resolved(d.title, d.doc_id, ref, found))
                     break
             else:
+                if all(_EXCERPT.search(d.title) for d in named):
+                    continue  # an excerpt: the law may well have the article
                 out.append(Resolved(named[0].title, named[0].doc_id, ref, [], _article_range(self.kb.chunks(named[0].doc_id))))
         if len(self._resolved) > 256:
             self._resolved.clear()
         self._resolved[key] = out
         return out
+
+    def is_lookup(self, question: str) -> bool:
+        """Whether the question only looks an article up (bot.references.lookup_only over the indexed titles)."""
+        return lookup_only(question, self.law_names())
+
+    def unindexed_references(self, question: str) -> list[ArticleRef]:
+        """The article references of a question whose law no indexed document is (a guide may still quote the article)."""
+        named = {(r.ref.law, r.ref.article) for r in self.resolve(question)}
+        return [r for r in find_references(question, self.law_names()) if (r.law, r.article) not in named]
 
     def article_hits(self, question: str) -> list[ChunkRecord]:
         """Chunks of articles the question names explicitly (专利法第四十二条)."""

@@ -155,3 +155,21 @@ def test_kb_list_flags_laws_without_an_effective_date(tmp_path):
     res = run_cli("kb", "list", "--data-dir", str(data))
     assert res.returncode == 0, res.stderr
     assert "2021-06-01" in res.stdout and "⚠ missing" in res.stdout and "1 law(s) in force have no effective date" in res.stderr
+
+
+def test_an_article_of_a_law_that_is_not_indexed_is_never_answered_with_another(settings, kb, docs_dir):
+    list(ingest_paths(kb, [docs_dir]))  # the example law and a guide, no 商标法
+    assistant = Assistant(settings, kb)
+    answer = assistant.ask("商标法第二百条规定了什么？")
+    assert answer.abstained and not answer.citations
+    quoted = assistant.ask("示例保护法第三条")  # indexed: answered from the article
+    assert not quoted.abstained and quoted.citations[0].article_label == "第三条"
+
+
+def test_only_a_look_up_is_answered_with_no_such_article(laws):
+    from bot.references import lookup_only
+
+    assert lookup_only("专利法第二百条规定了什么？") and lookup_only("我国专利法22条")
+    assert not lookup_only("根据专利法第二百条，甲公司在展会上展出产品后申请专利，是否影响新颖性？")
+    answer = laws.ask("根据专利法第二百条，发明创造的第3项要求是什么？")
+    assert "没有第200条" not in answer.answer  # a case that mentions an article on the way is answered as a question
