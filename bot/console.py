@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ingest import SUPPORTED, FileOutcome, IngestError, IngestOptions, ingest_file, load
-from ingest.docmeta import DOC_TYPES, STATUSES, extract_metadata, read_sidecar, validate_overrides
+from ingest.docmeta import DOC_TYPES, LAW_TYPES, STATUSES, extract_metadata, read_sidecar, validate_overrides
 from ingest.limits import Budget, watching
 from knowledge import ChunkRecord, KnowledgeError, ScoredChunk
 
@@ -23,7 +23,6 @@ from .retrieval import SearchFilters
 
 METADATA_FIELDS = ("doc_type", "jurisdiction", "effective_date", "status")
 CARRIED_METADATA = ("doc_type", "jurisdiction", "authority", "status")
-LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
 
 
 def needs_effective_date(meta: dict) -> bool:
@@ -82,6 +81,14 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{ext.lower()}" if dot else stem
 
 
+def _row(d) -> DocumentRow:
+    """A registry record as a line of the document list (an earlier version shows its own version number and file)."""
+    m = d.metadata
+    return DocumentRow(d.doc_id, d.title, m.get("doc_type", ""), m.get("jurisdiction", ""), str(m.get("effective_date") or ""),
+                       m.get("status", ""), d.chunk_count, int(m.get("archived_version") or d.version), d.ingested_at,
+                       Path(d.source.split("#")[0]).name)
+
+
 class KnowledgeConsole:
     """What editors do to the knowledge base; uploads are kept under ``uploads_dir`` so they can be re-indexed."""
 
@@ -94,10 +101,7 @@ class KnowledgeConsole:
         q = (query or "").strip().lower()
         rows = []
         for d in self.kb.documents():
-            m = d.metadata
-            row = DocumentRow(d.doc_id, d.title, m.get("doc_type", ""), m.get("jurisdiction", ""), str(m.get("effective_date") or ""),
-                              m.get("status", ""), d.chunk_count, int(m.get("archived_version") or d.version), d.ingested_at,
-                              Path(d.source.split("#")[0]).name)
+            row = _row(d)
             if q and q not in f"{row.title} {row.doc_id} {row.source}".lower():
                 continue
             if (doc_type and row.doc_type != doc_type) or (jurisdiction and row.jurisdiction != jurisdiction) or (status and row.status != status):
@@ -252,7 +256,12 @@ class KnowledgeConsole:
         kept = self.uploads_dir / f".{source.stem}.v{old.version}{source.suffix}"
         if in_place and source.is_file():  # the old file is overwritten: keep a copy for the superseded version
             shutil.copyfile(source, kept)
-        archived = self.kb.archive_version(old.doc_id, effective)
+        try:
+            archived = self.kb.archive_version(old.doc_id, effective)
+        except KnowledgeError as exc:
+            if in_place:
+                kept.unlink(missing_ok=True)
+            raise ConsoleError(f"version {old.version} could not be kept, nothing was changed: {exc}") from exc
         self.kb.registry.update_metadata(archived.doc_id, {"file": str(kept if in_place else source)})
         try:
             with self._stored(path, name) as (target, keep):
@@ -299,7 +308,7 @@ class KnowledgeConsole:
     def versions(self, doc_id: str) -> list[DocumentRow]:
         """The earlier versions kept of a document, newest first."""
         doc = self.document(doc_id)
-        rows = [r for r in self.documents() if self.kb.document(r.doc_id).metadata.get("version_of") == doc.doc_id]
+        rows = [_row(d) for d in self.kb.documents() if d.metadata.get("version_of") == doc.doc_id]
         return sorted(rows, key=lambda r: -r.version)
 
     def retire(self, doc_id: str, actor: str) -> None:

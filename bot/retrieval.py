@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 
+from ingest.docmeta import LAW_TYPES
 from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, tokenize
 from knowledge.links import LinkIndex
 
@@ -145,7 +146,7 @@ class Retriever:
         self.ranker = ranker
         self.links = links
         self._articles: tuple[int, dict[tuple[str, int], list[str]]] | None = None
-        self._resolved: dict[tuple[str, int], list[Resolved]] = {}
+        self._resolved: dict[tuple[str, int], tuple[list[ArticleRef], list[Resolved]]] = {}
 
     def _article_chunks(self) -> dict[tuple[str, int], list[str]]:
         """Chunk ids by (document title, article number), rebuilt when the knowledge base changed."""
@@ -193,6 +194,10 @@ class Retriever:
     def resolve(self, question: str) -> list[Resolved]:
         """The articles a question names explicitly (专利法第四十二条, 我国专利法22条, 版权法第十条), each with the
         document it was found in and its passages; ``chunks`` is empty when the law is indexed but has no such article."""
+        return self._references(question)[1]
+
+    def _references(self, question: str) -> tuple[list[ArticleRef], list[Resolved]]:
+        """The references a question makes and those resolved to an indexed document (cached per question and index)."""
         key = (question, self.kb.registry.generation())
         if key in self._resolved:
             return self._resolved[key]
@@ -218,8 +223,8 @@ class Retriever:
                 out.append(Resolved(named[0].title, named[0].doc_id, ref, [], _article_range(self.kb.chunks(named[0].doc_id))))
         if len(self._resolved) > 256:
             self._resolved.clear()
-        self._resolved[key] = out
-        return out
+        self._resolved[key] = (refs, out)
+        return refs, out
 
     def is_lookup(self, question: str) -> bool:
         """Whether the question only looks an article up (bot.references.lookup_only over the indexed titles)."""
@@ -227,8 +232,9 @@ class Retriever:
 
     def unindexed_references(self, question: str) -> list[ArticleRef]:
         """The article references of a question whose law no indexed document is (a guide may still quote the article)."""
-        named = {(r.ref.law, r.ref.article) for r in self.resolve(question)}
-        return [r for r in find_references(question, self.law_names()) if (r.law, r.article) not in named]
+        refs, resolved = self._references(question)
+        named = {(r.ref.law, r.ref.article) for r in resolved}
+        return [r for r in refs if (r.law, r.article) not in named]
 
     def article_hits(self, question: str) -> list[ChunkRecord]:
         """Chunks of articles the question names explicitly (专利法第四十二条)."""
@@ -403,7 +409,7 @@ def _is_law_preamble(chunk: ChunkRecord) -> bool:
     title, the revision history or the table of contents."""
     meta = chunk.metadata
     return (meta.get("kind") == "preamble" and not meta.get("article")
-            and meta.get("doc_type") in ("law", "administrative_regulation", "department_rule", "judicial_interpretation")
+            and meta.get("doc_type") in LAW_TYPES
             and bool(_REVISION_HISTORY.search(chunk.text[:400])))
 
 

@@ -9,6 +9,7 @@ from .errors import IngestError
 from .model import ParsedDocument
 
 DOC_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation", "normative_document", "guideline", "faq", "guide")
+LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")  # legal texts, article by article
 STATUSES = ("in_force", "amended", "repealed", "draft", "superseded")
 _HEADER_KEYS = {
     "类型": "doc_type", "type": "doc_type", "适用范围": "jurisdiction", "jurisdiction": "jurisdiction",

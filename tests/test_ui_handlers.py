@@ -295,3 +295,24 @@ def test_a_store_that_drops_mid_session_gives_the_friendly_error_and_logs_its_ca
         history = _last(handlers.respond("示例权期限多长？", [], "zh", request))[0]
     assert history[-1]["content"] == "⚠ 抱歉，服务暂时出现问题，请稍后再试。"
     assert "not reachable" in caplog.text and "StoreUnavailable" in caplog.text
+
+
+def test_a_version_that_cannot_be_kept_changes_nothing(console_services, tmp_path, monkeypatch):
+    from bot import ConsoleError
+    from knowledge import KnowledgeError
+
+    console = console_services.console
+    incoming = tmp_path / "in"
+    incoming.mkdir()
+    (incoming / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    list(console.ingest_uploads([incoming / "lighthouse.md"], {}, "ed"))
+    (incoming / "v2.md").write_text(LIGHTHOUSE.replace("八十元", "九十元"), encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise KnowledgeError("the vector store dropped")
+
+    monkeypatch.setattr(console.kb, "archive_version", broken)
+    with pytest.raises(ConsoleError, match="nothing was changed: the vector store dropped"):
+        console.replace("lighthouse", incoming / "v2.md", "ed")
+    assert console.document("lighthouse").version == 1 and "八十元" in console.chunks("lighthouse")[0].text
+    assert sorted(f.name for f in console.uploads_dir.iterdir()) == ["lighthouse.md"]

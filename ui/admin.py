@@ -359,13 +359,12 @@ def build_admin(services: Services) -> gr.Blocks:
         for f in (f_type, f_jur, f_status):
             f.input(listing, filters, list_out)
         shown = [info, outline, chunks, e_title, e_date]
+        after_change = dict(fn=listing, inputs=filters, outputs=list_out)
         doc.change(show, doc, shown)
-        save.click(save_doc, [doc, e_title, e_date], doc_status).then(**dict(fn=listing, inputs=filters, outputs=list_out)) \
-            .then(show, doc, shown).then(audit_log, None, audit)
+        save.click(save_doc, [doc, e_title, e_date], doc_status).then(**after_change).then(show, doc, shown).then(audit_log, None, audit)
         files.upload(prefill, files, [m_type, m_jur, m_date, m_status, log])
         start.click(index, [files, m_type, m_jur, m_date, m_status], log).then(listing, filters, list_out).then(audit_log, None, audit)
         stop.click(cancel_upload, None, None)
-        after_change = dict(fn=listing, inputs=filters, outputs=list_out)
         publish.click(publish_doc, doc, doc_status).then(**after_change).then(show, doc, shown).then(audit_log, None, audit)
         replace.click(replace_doc, [doc, new_version], doc_status).then(**after_change) \
             .then(show, doc, shown).then(audit_log, None, audit)
