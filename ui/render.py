@@ -169,6 +169,11 @@ document.addEventListener('click', function (e) {
       if (b.textContent.trim()) b.removeAttribute('aria-label');
     });
   }
-  new MutationObserver(function () { check(); tidy(); }).observe(document.documentElement, {childList: true, subtree: true});
+  var pending = false;  // one pass per frame, however many nodes a streamed answer changes
+  new MutationObserver(function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; check(); tidy(); });
+  }).observe(document.documentElement, {childList: true, subtree: true});
 })();
 </script>"""
