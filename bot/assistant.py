@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -14,10 +15,10 @@ from prompts import LANGUAGES, default_prompts
 from .answer import Answer, abstention, answer_body, no_such_article
 from .answerfirst import amounts_of, core
 from .numerals import normalize_figures
-from .citecheck import markers_in, strip_markers
+from .citecheck import clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
-from .generate import check_budget, generate
+from .generate import check_budget, generate, rewrite
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .followup import rewrite_followup, subject_of
@@ -34,6 +35,11 @@ log = logging.getLogger("ipbot.assistant")
 
 
 CONFLICT_NEIGHBOURS = 5
+LEAD_KEPT = 0.3
+_BASIS_REFS = re.compile(r"《[^》]*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
+_BASIS_WORDS = re.compile(r"^[\s\W_]*(?:依据|根据|法律依据|见|参见|和|及|以及|与|是|为|the|basis|under|see|article|art|and|of|is)*[\s\W_\d]*$", re.I)
+_CHOICE = re.compile(r"([\u4e00-\u9fff]{1,4})还是([\u4e00-\u9fff]{1,4})")
+_CHOICE_LEAD = re.compile(r"^.*(?:归|属于|是|给|由|的)")
 DECLINED = {"zh": "大模型认为资料不足以回答，但检索到的资料与问题相关，以下为知识库原文摘录。",
             "en": "The language model declined to answer, but the passages found match the question; below they are quoted."}
 
@@ -60,16 +66,45 @@ def quoted_sources(answer: Answer, hits: list[ScoredChunk]) -> list[ScoredChunk]
     return out
 
 
-def misses_the_fact(model: Answer, quoted: Answer) -> str | None:
-    """Why a checked model answer is worse than the extractive one for the same question — it leaves out a figure that
-    the extractive answer's opening sentence states, or cites none of that sentence's sources — else None."""
+def asked_figures(question: str, lead: str) -> frozenset[str]:
+    """The figures of an answer's opening sentence that answer the question: those of its clauses closest to the
+    question in words (all of its figures when no clause shares a word with it)."""
+    asked = clause_pairs(normalize_figures(question))
+    scored = [(len(asked & clause_pairs(c)), c) for c in clauses(core(strip_markers(lead))) if amounts_of(c)]
+    best = max((n for n, _ in scored), default=0)
+    return frozenset().union(*(amounts_of(c) for n, c in scored if n == best))
+
+
+def choices_of(question: str) -> list[str]:
+    """The two options of an either-or question ("归员工还是归公司" → 员工, 公司), else []."""
+    m = _CHOICE.search(question)
+    if not m:
+        return []
+    return [_CHOICE_LEAD.sub("", m.group(1)), _CHOICE_LEAD.sub("", m.group(2))]
+
+
+def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | None:
+    """Why a checked model answer is worse than the extractive one for the same question — it leaves out the figure
+    of the quoted answer's opening sentence that answers the question (``asked_figures``), picks an option of an
+    either-or question that the quoted opening does not name, or cites none of the opening's sources — else None."""
     if quoted.abstained or not quoted.citations:
         return None
     lead = answer_body(quoted).split("\n", 1)[0]
-    figures = amounts_of(core(strip_markers(lead)))
-    missing = sorted(figures - amounts_of(strip_markers(answer_body(model))))
+    body = strip_markers(answer_body(model))
+    if not any(_BASIS_WORDS.sub("", _BASIS_REFS.sub("", c)).strip() for c in clauses(body)):
+        return "it names the legal basis and nothing else"
+    asked = asked_figures(question, lead)
+    missing = sorted(asked - amounts_of(body))
     if missing:
         return f"it leaves out {', '.join(missing)}, which the quoted answer opens with"
+    for figure in sorted(asked):
+        said = [clause_pairs(c) for c in clauses(core(strip_markers(lead))) if figure in amounts_of(c)]
+        mine = [clause_pairs(c) for c in clauses(body) if figure in amounts_of(c)]
+        if said and not any(len(m & p) >= LEAD_KEPT * len(p) for m in mine for p in said):
+            return f"it says {figure} of something else than the quoted answer's opening sentence does"
+    picked = [c for c in choices_of(question) if c and c in body and c not in lead]
+    if picked:
+        return f"it answers {picked[0]}, which the quoted answer's opening sentence does not say"
     lead_sources = {c.chunk_id for c in quoted.citations if c.n in markers_in(lead)}
     if lead_sources and not lead_sources & {c.chunk_id for c in model.citations}:
         return "it cites none of the sources of the quoted answer's opening sentence"
@@ -235,19 +270,26 @@ class Assistant:
         if self.llm is None or not use_llm:
             yield self._extractive(question, hits, language, cover)
             return
-        prompt = self.prompts.get("answer", language)
         quoted = self._extractive(question, hits, language, cover)
-        sources = quoted_sources(quoted, hits) or hits if getattr(self.settings, "llm_sources", "passages") == "quotes" else hits
+        reads = getattr(self.settings, "llm_sources", "passages")
+        if reads == "answer" and quoted.citations:
+            prompt = self.prompts.get("rewrite", language)
+            written = rewrite(self.llm, question, language, quoted, quoted_sources(quoted, hits), prompt=prompt,
+                              min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains)
+        else:
+            prompt = self.prompts.get("answer", language)
+            sources = quoted_sources(quoted, hits) or hits if reads in ("quotes", "answer") else hits
+            written = generate(self.llm, question, language, sources, prompt=prompt,
+                               min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains)
         try:
-            for item in generate(self.llm, question, language, sources, prompt=prompt,
-                                 min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains):
+            for item in written:
                 if item is None:  # retrieval says the passages cover the question: quote them rather than abstain
                     log.info("the model declined a covered question; answered extractively")
                     answer = self._extractive(question, hits, language, cover, DECLINED[language])
                     answer.declined, answer.prompt = True, prompt.ref
                     yield answer
                 elif isinstance(item, Answer):
-                    why = misses_the_fact(item, quoted)
+                    why = misses_the_fact(item, quoted, question)
                     if why:  # never worse than the quoted answer: the model's must state its fact, from its source
                         log.warning("LLM answer not used: %s", why)
                         quoted.fallback, quoted.prompt = NOTICES["unsupported"][language], prompt.ref

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from knowledge import en_to_zh, tokenize
 
@@ -181,6 +182,7 @@ class Verdict:
     cites: list[int]
     kept: bool
     reason: str = ""
+    moved_from: tuple[int, ...] = ()
 
 
 def _merge(sources: list[Source]) -> Figures:
@@ -188,8 +190,65 @@ def _merge(sources: list[Source]) -> Figures:
                    frozenset().union(*(s.figures.numbers for s in sources)))
 
 
-def check_sentence(sentence: str, sources: list[Source], min_overlap: float) -> Verdict:
-    """Whether the sources a sentence cites support it (figures present, key terms shared)."""
+_CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?\s*%?")
+_NOT_WORD = re.compile(r"[\s\W_]+")
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a text (split at commas, semicolons, colons and sentence ends), figures normalised."""
+    return [c for c in _CLAUSE.split(normalize_figures(text)) if c.strip()]
+
+
+def clause_pairs(clause: str) -> frozenset[str]:
+    """Adjacent character pairs of a clause's words, its figures left out: what a figure is said of."""
+    t = _NOT_WORD.sub("", _DIGITS.sub("", clause.lower()))
+    return frozenset(t[i:i + 2] for i in range(len(t) - 1))
+
+
+def _amounts(text: str) -> frozenset[str]:
+    f = figures_of(text)
+    return f.numbers | {p + "%" for p in f.percents}
+
+
+def unbound_figures(sentence: str, sources: list[Source]) -> list[str]:
+    """Figures of a sentence that its sources state of something else: for each clause of the sentence carrying a
+    number or percentage, the source clauses closest to it in words must carry that figure ("外观设计专利权的期限为二十年"
+    against "发明专利权的期限为二十年，…外观设计专利权的期限为十五年" is unbound: 二十年 is said of 发明)."""
+    found = [c for s in sources for c in clauses(s.text)]
+    out: list[str] = []
+    for clause in clauses(plain_sentence(sentence)):
+        amounts, pairs = _amounts(clause), clause_pairs(clause)
+        if not amounts or len(pairs) < 2:
+            continue
+        scored = [(len(pairs & clause_pairs(c)), c) for c in found]
+        best = max((n for n, _ in scored), default=0)
+        closest = frozenset().union(*(_amounts(c) for n, c in scored if n == best)) if best else frozenset()
+        out += [a for a in sorted(amounts) if a not in closest and a not in out]
+    return out
+
+
+def reattributed(sentence: str, sources: list[Source], min_overlap: float, failed: Verdict, unmarked: bool = False) -> Verdict:
+    """For a sentence that cites a source but fails its check (or, with ``unmarked``, cites none): the verdict when it
+    cites instead the one source that supports it best (every figure present, most key terms shared); ``failed`` when
+    none does. Small models often write a supported sentence with the wrong number, or lose the number rewriting it."""
+    cited = tuple(markers_in(sentence))
+    if (not cited and not unmarked) or failed.kept or failed.reason == "empty":
+        return failed
+    body = plain_sentence(sentence)
+    best: tuple[float, int] | None = None
+    for n, source in enumerate(sources, 1):
+        if n in cited or figures_of(body).missing_from(source.figures) or unbound_figures(body, [source]):
+            continue
+        share = overlap(body, [source])
+        if share >= min_overlap and (best is None or share > best[0]):
+            best = (share, n)
+    return Verdict(body, [best[1]], True, moved_from=cited) if best else failed
+
+
+def check_sentence(sentence: str, sources: list[Source], min_overlap: float, bind_figures: bool = False) -> Verdict:
+    """Whether the sources a sentence cites support it (figures present, key terms shared; with ``bind_figures`` each
+    figure said of what the sources say it of — ``unbound_figures``)."""
     body = plain_sentence(sentence)
     cited = [n for n in markers_in(sentence) if 1 <= n <= len(sources)]
     if not body or not re.search(r"[\w\u3400-\u9fff]", body):
@@ -204,6 +263,10 @@ def check_sentence(sentence: str, sources: list[Source], min_overlap: float) -> 
         return Verdict(body, [], False, f"figures not in the cited sources: {', '.join(missing)}")
     if overlap(body, [sources[n - 1] for n in backing]) < min_overlap:
         return Verdict(body, [], False, "too little of it is in the cited sources")
+    if bind_figures:
+        unbound = unbound_figures(body, [sources[n - 1] for n in backing])
+        if unbound:
+            return Verdict(body, [], False, f"figures the cited sources state of something else: {', '.join(unbound)}")
     return Verdict(body, backing, True)
 
 
@@ -213,6 +276,8 @@ class CitationChecker:
 
     sources: list[Source]
     min_overlap: float = 0.5
+    reattribute: Literal["none", "marked", "any"] = "none"
+    bind_figures: bool = False
     order: list[int] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     raw: str = ""
@@ -221,9 +286,13 @@ class CitationChecker:
     _pending: str = ""
 
     @classmethod
-    def over(cls, texts: list[str], min_overlap: float = 0.5) -> "CitationChecker":
-        """A checker over source texts numbered 1..n in the given order."""
-        return cls([Source(t) for t in texts], min_overlap)
+    def over(cls, texts: list[str], min_overlap: float = 0.5,
+             reattribute: Literal["none", "marked", "any"] = "none", bind_figures: bool = False) -> "CitationChecker":
+        """A checker over source texts numbered 1..n in the given order. With ``reattribute`` 'marked' a sentence whose
+        cited sources do not support it cites instead the one source that does (``reattributed``), if any; with 'any'
+        a sentence that cites nothing is tied to its source that way too. With ``bind_figures`` a figure the sources state
+        of something else than the sentence does is a reason to drop it (``unbound_figures``)."""
+        return cls([Source(t) for t in texts], min_overlap, reattribute, bind_figures)
 
     @property
     def text(self) -> str:
@@ -256,7 +325,9 @@ class CitationChecker:
     def _take(self, pieces: list[str]) -> str:
         out = ""
         for piece in pieces:
-            verdict = check_sentence(piece, self.sources, self.min_overlap)
+            verdict = check_sentence(piece, self.sources, self.min_overlap, self.bind_figures)
+            if self.reattribute != "none" and not verdict.kept:
+                verdict = reattributed(piece, self.sources, self.min_overlap, verdict, self.reattribute == "any")
             self.verdicts.append(verdict)
             if verdict.kept:
                 rendered = self._render(piece, verdict)

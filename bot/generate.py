@@ -13,7 +13,7 @@ from knowledge import ScoredChunk, count_tokens, tokenize
 from knowledge import split_sentences
 from prompts import Prompt
 
-from .answer import DISCLAIMER, Answer, Citation, make_citation, source_label, sources_footer
+from .answer import DISCLAIMER, Answer, Citation, answer_body, make_citation, source_label, sources_footer
 from .answertype import asked_types, type_match
 from .citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, strip_markers
 from .conflicts import figure_conflicts, without_overruled
@@ -26,6 +26,7 @@ NO_ANSWER = "NO_ANSWER"
 MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 RESTATED_SHARE = 0.8
+REWRITE_LINES = 4
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
@@ -39,10 +40,13 @@ ANSWER_SCHEMA = {
     "additionalProperties": False,
 }
 JSON_HINT = {
-    "zh": '输出 JSON：{"answerable": true, "sentences": [{"text": "一句话", "sources": [资料编号]}]}。资料编号写在 sources 里，'
-          '不写进 text。只有所有资料都不能回答时，才输出 {"answerable": false, "sentences": []}。',
-    "en": 'Reply in JSON: {"answerable": true, "sentences": [{"text": "one sentence", "sources": [source numbers]}]}. Put the '
-          'source numbers in "sources", not in "text". Only when no source answers, reply {"answerable": false, "sentences": []}.',
+    "zh": '输出 JSON，每句一项，资料编号写在 sources 里，不写进 text。上面的示例应输出：{"answerable": true, "sentences": '
+          '[{"text": "蓝鸟证书的有效期为五年。", "sources": [1]}, {"text": "有效期自发证之日起计算。", "sources": [1]}]}。'
+          '不要照抄问题。只有所有资料都不能回答时，才输出 {"answerable": false, "sentences": []}。',
+    "en": 'Reply in JSON, one item per sentence, the source numbers in "sources", not in "text". For the example above: '
+          '{"answerable": true, "sentences": [{"text": "A bluebird certificate is valid for five years.", "sources": [1]}, '
+          '{"text": "The period runs from the date of issue.", "sources": [1]}]}. Do not repeat the question. Only when no '
+          'source answers, reply {"answerable": false, "sentences": []}.',
 }
 _YES_NO = re.compile(r"[吗么否][？?]?\s*$|是否|能否|可否|能不能|可不可以|是不是|有没有|"
                      r"^\s*(?:can|may|is|are|does|do|should|must|will|could)\b", re.I)
@@ -164,12 +168,12 @@ def _quote(hit: ScoredChunk, claims: list[str]) -> str:
     return " ".join(sentences[i] for i in sorted(scored[:2]))
 
 
-def _citations(ctx: Context, checker: CitationChecker) -> list[Citation]:
+def _citations(hits: list[ScoredChunk], checker: CitationChecker) -> list[Citation]:
     claims: dict[int, list[str]] = {}
     for v in checker.kept:
         for n in v.cites:
             claims.setdefault(n, []).append(v.text)
-    return [make_citation(k, ctx.hits[n - 1], _quote(ctx.hits[n - 1], claims.get(n, []))) for k, n in enumerate(checker.order, 1)]
+    return [make_citation(k, hits[n - 1], _quote(hits[n - 1], claims.get(n, []))) for k, n in enumerate(checker.order, 1)]
 
 
 def authoritative_sources(hits: list[ScoredChunk]) -> list[ScoredChunk]:
@@ -212,7 +216,7 @@ def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChun
     domains = tuple(DEFAULT_LINK_DOMAINS if link_domains is None else link_domains)
     structured = output_for(llm, prompt, output) != "none"
     ctx, messages = build_messages(llm, prompt, question, language, hits, extra, structured)
-    checker = CitationChecker.over(ctx.source_texts, min_overlap)
+    checker = CitationChecker.over(ctx.source_texts, min_overlap, reattribute="marked", bind_figures=True)
     reply = _structured_reply(llm, messages, output) if structured else None
     if isinstance(reply, dict):
         declined = reply.get("answerable") is False
@@ -233,14 +237,43 @@ def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChun
             return
         raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
                               + "; ".join(sorted({v.reason for v in checker.verdicts})))
+    yield from _finish(checker, ctx.hits, question, language, prompt, domains)
+
+
+def _finish(checker: CitationChecker, hits: list[ScoredChunk], question: str, language: str, prompt: Prompt,
+            domains: tuple[str, ...]) -> Iterator[str | Answer]:
+    """The sources footer and the Answer of a checked reply; LLMUnverifiable when what is left does not answer."""
     reason = not_an_answer(question, checker.text)
     if reason:
         raise LLMUnverifiable(f"{reason}: {checker.text!r}")
-    footer = "\n\n" + sources_footer([source_label(ctx.hits[n - 1].chunk.metadata) for n in checker.order], language)
+    footer = "\n\n" + sources_footer([source_label(hits[n - 1].chunk.metadata) for n in checker.order], language)
     yield safe_links(footer, domains)
     dropped = [v for v in checker.dropped if v.reason != "empty"]
-    citations = _citations(ctx, checker)
+    citations = _citations(hits, checker)
     for c in citations:
         c.quote = safe_links(c.quote, domains)
     yield Answer(safe_links(checker.text + footer, domains), citations, "llm", False, language, DISCLAIMER[language], prompt=prompt.ref,
                  dropped=len(dropped))
+
+
+def rewrite(llm: ChatModel, question: str, language: str, quoted: Answer, sources: list[ScoredChunk], *, prompt: Prompt,
+            min_overlap: float, stream: bool = True, link_domains: Iterable[str] | None = None) -> Iterator[str | Answer]:
+    """Checked deltas of the model's plain-words rewrite of an extractive answer, then the Answer.
+
+    ``sources`` are the passages the quoted answer cites, ``sources[n-1]`` for its [n] (each cut to what it quoted). The model
+    reads the answer's first REWRITE_LINES lines (its sources list left out) and keeps their [n]; every sentence it writes is
+    checked against the source it cites, or, when it lost its number, against the one source that supports it. Raises
+    LLMError as ``generate`` does."""
+    domains = tuple(DEFAULT_LINK_DOMAINS if link_domains is None else link_domains)
+    if len(sources) != len(quoted.citations) or not sources:
+        raise LLMBadResponse("the quoted answer's sources are not all at hand")
+    body = "\n".join(answer_body(quoted).strip().split("\n")[:REWRITE_LINES])
+    checker = CitationChecker.over([f"{source_label(h.chunk.metadata)}\n{h.chunk.text}" for h in sources], min_overlap,
+                                   reattribute="any", bind_figures=True)
+    messages = fill(prompt, question=question, answer=body)
+    deltas = llm.stream(messages) if stream else iter([llm.complete(messages)])
+    yield from _checked(checker, deltas, domains)
+    if not checker.kept:
+        raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
+                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
+    yield from _finish(checker, sources, question, language, prompt, domains)

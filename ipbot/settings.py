@@ -64,10 +64,12 @@ class Settings(BaseSettings):
                             "'json_schema' (OpenAI, vLLM response_format), 'json_object' (llama-cpp-python server: response_format with a schema), "
                             "'ollama' (the format field), 'none' (plain text with [n] markers). 'auto': json_schema, then json_object, "
                             "then none, as the endpoint refuses them (HTTP 400/422, an error naming the format, or a reply that is not JSON), remembered while the assistant runs.")
-    llm_sources: Literal["passages", "quotes"] = Field(
-        "passages", description="What the LLM reads: 'passages' (the retrieved passages, trimmed to fit) or 'quotes' (only the sentences the "
-                                "extractive answer picked, each under its source number; the model rewrites them in plain words — a short "
-                                "prompt that small local models answer faster and more faithfully). Either way every sentence is checked.")
+    llm_sources: Literal["passages", "quotes", "answer"] = Field(
+        "passages", description="What the LLM reads: 'passages' (the retrieved passages, trimmed to fit), 'quotes' (only the sentences the "
+                                "extractive answer picked, each under its source number) or 'answer' (the extractive answer itself, which the "
+                                "model rewrites in plain words keeping its [n]: the shortest task, what small local models do best — see "
+                                "benchmarks/RESULTS.md). Either way every sentence is checked against its source, and a model answer that "
+                                "leaves out the quoted answer's opening figure is not shown.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 408/409/429/5xx) by the openai SDK, with its exponential backoff honouring Retry-After.")
     llm_rerank: bool = Field(False, description="Let the LLM reorder the retrieved passages before answering (off by default: one extra LLM call per question; see benchmarks/RESULTS.md).")

@@ -27,6 +27,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "translate": frozenset({"question", "glossary"}),
     "abstain": frozenset({"human_channel"}),
     "no_article": frozenset({"law", "article", "articles", "human_channel"}),
+    "rewrite": frozenset({"question", "answer"}),
 }
 ROLES = ("system", "user", "assistant")
 _ROLE_LINE = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)
