@@ -18,7 +18,7 @@ from .numerals import normalize_figures
 from .citecheck import clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
-from .generate import check_budget, generate, rewrite
+from .generate import check_budget, generate, rewrite, units_of
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .followup import rewrite_followup, subject_of
@@ -36,7 +36,8 @@ log = logging.getLogger("ipbot.assistant")
 
 CONFLICT_NEIGHBOURS = 5
 LEAD_KEPT = 0.3
-_BASIS_REFS = re.compile(r"《[^》]*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
+LEAD_NEWS_KEPT = 0.3
+_BASIS_REFS = re.compile(r"《(?:[^《》]|《[^《》]*》)*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
 _BASIS_WORDS = re.compile(r"^[\s\W_]*(?:依据|根据|法律依据|见|参见|和|及|以及|与|是|为|the|basis|under|see|article|art|and|of|is)*[\s\W_\d]*$", re.I)
 _CHOICE = re.compile(r"([\u4e00-\u9fff]{1,4})还是([\u4e00-\u9fff]{1,4})")
 _CHOICE_LEAD = re.compile(r"^.*(?:归|属于|是|给|由|的)")
@@ -75,6 +76,12 @@ def asked_figures(question: str, lead: str) -> frozenset[str]:
     return frozenset().union(*(amounts_of(c) for n, c in scored if n == best))
 
 
+def _said(text: str) -> set[str]:
+    """What a text says (``units_of``: its Chinese characters but particles, its other words), its legal references
+    (《…》, 第N条) and the basis a guide names in brackets left out."""
+    return units_of(_BASIS_REFS.sub("", normalize_figures(core(strip_markers(text)))))
+
+
 def choices_of(question: str) -> list[str]:
     """The two options of an either-or question ("归员工还是归公司" → 员工, 公司), else []."""
     m = _CHOICE.search(question)
@@ -84,15 +91,20 @@ def choices_of(question: str) -> list[str]:
 
 
 def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | None:
-    """Why a checked model answer is worse than the extractive one for the same question — it leaves out the figure
-    of the quoted answer's opening sentence that answers the question (``asked_figures``), picks an option of an
-    either-or question that the quoted opening does not name, or cites none of the opening's sources — else None."""
+    """Why a checked model answer is worse than the extractive one for the same question — it names only the legal
+    basis, keeps less than ``LEAD_NEWS_KEPT`` of the words the quoted answer's opening sentence adds to the question,
+    leaves out the figure of that sentence that answers the question (``asked_figures``) or says it of something else,
+    picks an option of an either-or question that the opening does not name, or cites none of the opening's sources —
+    else None."""
     if quoted.abstained or not quoted.citations:
         return None
     lead = answer_body(quoted).split("\n", 1)[0]
     body = strip_markers(answer_body(model))
     if not any(_BASIS_WORDS.sub("", _BASIS_REFS.sub("", c)).strip() for c in clauses(body)):
         return "it names the legal basis and nothing else"
+    news = _said(lead) - units_of(question)
+    if news and len(news & _said(body)) < LEAD_NEWS_KEPT * len(news):
+        return "it keeps too little of what the quoted answer's opening sentence says beyond the question"
     asked = asked_figures(question, lead)
     missing = sorted(asked - amounts_of(body))
     if missing:
@@ -189,12 +201,13 @@ class Assistant:
 
     def standalone_question(self, question: str, history: list[str] | None = None) -> str:
         """The normalised question, made to stand alone from earlier questions of the conversation:
-        by the LLM's follow-up prompt when one is configured, by the topic-carrying heuristic otherwise."""
+        by the rule that carries the earlier question's subject, attribute and context (bot.followup), or by the LLM's
+        follow-up prompt when one is configured and ``llm_followup`` is on."""
         q = normalize_question(question)
         if not history:
             return q
         heuristic = rewrite_followup(q, history)
-        if self.llm is None or heuristic == q:
+        if self.llm is None or heuristic == q or not getattr(self.settings, "llm_followup", False):
             return heuristic
         language = language_of(q)
         try:

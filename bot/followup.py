@@ -18,6 +18,9 @@ SUBJECTS_EN = ["software copyright", "invention patents?", "utility models?", "d
 MAX_FOLLOWUP_CHARS = {"zh": 40, "en": 90}
 _ELLIPTIC_ZH = re.compile(r"^(?:那如果是|那如果|那么|如果是|换成|要是|那|还有)?\s*(?P<subject>.{1,14}?)\s*(?:呢|又如何|怎么样|也一样吗|也是吗|也这样吗)?[？?。！!]*$")
 _ELLIPTIC_EN = re.compile(r"^(?:and\s+)?(?:(?:what|how)\s+about\s+|for\s+|and\s+)?(?:an?\s+|the\s+)?(?P<subject>[\w\s-]{2,40}?)[\s?.!]*$", re.I)
+_ASKING = re.compile(r"(?:能保护|保护)?(?:多长时间|多少年|多少钱|多少|多久|几年|几个月|几天|什么时候|怎么办|怎么|如何)"
+                     r"|(?:是|有)?(?:吗|呢|么)(?=[？?]|$)|^(?:how long|how much|how many|when|what|which|who)\b", re.I)
+_TRAILING_PARTICLES = re.compile(r"(?:的|是|为|有|能|要)+$")
 _CONTEXT_ZH = "（接上文：{}）"
 _CONTEXT_EN = " (following: {})"
 _CONTEXT = re.compile(r"\s*(?:（接上文：|\(following: )(?P<context>.*)[）)]\s*$", re.S)
@@ -115,13 +118,13 @@ def _resolve(question: str, earlier: list[str]) -> str:
     if named or len(question) > MAX_FOLLOWUP_CHARS[language]:
         return question
     subject = next((s for s in map(subject_of, reversed(earlier)) if s), None)
-    return _with_subject(question, subject) if subject else with_context(question, previous)
+    return with_context(_with_subject(question, subject) if subject else question, previous)
 
 
 def with_context(question: str, previous: str) -> str:
     """A follow-up with the question it follows appended as context: searched together, while what is asked (the kind
     of fact, the parts of the question) is read from the follow-up alone (``split_context``)."""
-    previous = split_context(previous)[0]
+    previous = _TRAILING_PARTICLES.sub("", _ASKING.sub("", split_context(previous)[0]).strip(" ，,？?")) or previous
     return f"{question}{_CONTEXT_ZH.format(previous)}" if language_of(question) == "zh" else f"{question}{_CONTEXT_EN.format(previous)}"
 
 

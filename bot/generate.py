@@ -139,7 +139,7 @@ def answer_text(data: dict, language: str) -> str:
     return ("" if language == "zh" else " ").join(s for s in out if s)
 
 
-def _units(text: str) -> set[str]:
+def units_of(text: str) -> set[str]:
     """What a text says, coarsely: its Chinese characters but particles, and its other search tokens."""
     text = normalize_figures(strip_markers(text))
     return {c for c in text if _CJK.match(c) and c not in _PARTICLES} | {t for t in tokenize(text) if not _CJK.search(t)}
@@ -152,7 +152,7 @@ def not_an_answer(question: str, text: str) -> str | None:
     asked = asked_types(question) & CHECKED_KINDS
     if asked and type_match(asked, strip_markers(text)) == 0:
         return f"the answer gives no {' or '.join(sorted(asked))}, which the question asks for"
-    units, known = _units(text), _units(question)
+    units, known = units_of(text), units_of(question)
     new_figures = figures_of(strip_markers(text)).missing_from(figures_of(question))
     restated = units and not new_figures and len(units & known) >= RESTATED_SHARE * len(units)
     if restated and (not _YES_NO.search(question) or all(_YES_NO_WORDS.search(u) for u in units - known)):

@@ -89,11 +89,15 @@ def test_followups_keep_the_attribute_or_the_subject():
     assert rewrite_followup("发明呢？", ["外观设计专利保护多少年？", "那实用新型呢？"]) == "发明专利保护多少年？"
     assert rewrite_followup("如果是软件呢？", ["作品的著作权保护多少年？"]) == "软件著作权保护多少年？"
     assert rewrite_followup("And a utility model?", ["How long does a Chinese invention patent last?"]) == "How long does a Chinese utility model last?"
-    assert rewrite_followup("到期了怎么续？要在什么时候办？", ["注册商标的有效期是多久？"]) == "注册商标到期了怎么续？要在什么时候办？"
-    assert rewrite_followup("它要多久？", ["商标注册怎么申请？"]) == "商标要多久？"
+    assert rewrite_followup("到期了怎么续？要在什么时候办？", ["注册商标的有效期是多久？"]) == "注册商标到期了怎么续？要在什么时候办？（接上文：注册商标的有效期）"
+    assert rewrite_followup("它要多久？", ["商标注册怎么申请？"]) == "商标要多久？（接上文：商标注册申请）"
+    # what the earlier question was about travels with a follow-up that asks only a new attribute of it
+    assert rewrite_followup("这三年是从哪天开始算？", ["别人侵犯我的专利，起诉有没有时间限制？"]) == "专利这三年是从哪天开始算？（接上文：别人侵犯我的专利，起诉有没有时间限制）"
+    assert rewrite_followup("What if we miss that deadline?", ["When do we have to pay the patent annual fee each year?"]) == (
+        "What if we miss that deadline (patent)? (following: do we have to pay the patent annual fee each year)")
     assert rewrite_followup("发明专利的话是多久？", ["外观设计在国外首次申请后多久内来中国申请能享有优先权？"]).startswith("发明专利在国外首次申请后")
     assert rewrite_followup("商标注册要多久？", ["发明专利保护多久？"]) == "商标注册要多久？"  # its own subject and attribute
-    assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "赔偿能有多少？（接上文：海关备案有效期几年？）"
+    assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "赔偿能有多少？（接上文：海关备案有效期）"
     assert rewrite_followup("那商标呢？", []) == "那商标呢？"
     assert split_context("赔偿能有多少？（接上文：海关备案有效期几年？）") == ("赔偿能有多少？", "海关备案有效期几年？")
     assert split_context("How long? (following: Is it registered?)") == ("How long?", "Is it registered?")
@@ -181,3 +185,34 @@ def test_a_model_answer_without_the_quoted_fact_is_not_shown(kb_dir):
     assert vague.mode == "extractive" and vague.fallback and "百分之八十五" in body(vague)
     assert full.mode == "llm" and not full.fallback and "百分之八十五" in body(full)
     assert "<source id=1>" in user and "第四条" not in user.split("<source id=2>")[0]  # the quotes, not whole passages
+
+
+def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keeps_the_fact(kb_dir):
+    question = "外观设计专利保护多少年？"
+    quoted = assistant(kb_dir).ask(question)
+    assert "十五年" in body(quoted).splitlines()[0]
+    with FakeOpenAI() as fake:
+        fake.push(reply("外观设计专利保护十五年，从申请日算起。"),  # the number lost: tied to the source that says it
+                  reply("外观设计专利保护二十年[1]。"),  # 二十年 is said of the invention patent
+                  reply("依据是《专利的期限与类型（测试指南）》[1]。"),  # the legal basis and nothing else
+                  reply("外观设计专利保护多少年？"))  # the question again
+        a = assistant(kb_dir, llm_backend=None, llm_base_url=fake.url, llm_model="m", llm_output="none", llm_max_retries=0,
+                      llm_sources="answer")
+        answers = [a.ask(question) for _ in range(4)]
+        user = fake.calls[0]["messages"][-1]["content"]
+    plain, wrong, basis, echo = answers
+    assert plain.mode == "llm" and body(plain).startswith("外观设计专利保护十五年，从申请日算起[1]。")
+    assert plain.citations[0].quote and "十五年" in plain.citations[0].quote
+    assert body(quoted).splitlines()[0] in user and "<source id=" not in user  # the model reads the quoted answer
+    for fallen in (wrong, basis, echo):
+        assert fallen.mode == "extractive" and fallen.fallback and "十五年" in body(fallen).splitlines()[0]
+
+
+def test_the_guard_reads_the_asked_figure_and_the_options_of_an_either_or_question():
+    from bot.assistant import asked_figures, choices_of
+
+    lead = "发明专利权的期限为二十年，实用新型专利权的期限为十年，外观设计专利权的期限为十五年，均自申请日起计算[1]。"
+    assert asked_figures("我设计了一款水杯的新外形，申请外观设计专利能保护几年？", lead) == {"15"}
+    assert asked_figures("保护期多长？", "期限为二十年[1]。") == {"20"}
+    assert choices_of("申请专利的权利归员工还是归公司？") == ["员工", "公司"]
+    assert choices_of("申请专利的权利归谁？") == []

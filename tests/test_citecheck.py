@@ -136,3 +136,29 @@ def test_markdown_lists_headings_and_emphasis_still_check(reply, expected):
 @pytest.mark.parametrize("text", ["需要以下材料：(1)申请书；(2)照片。", "分为(1)、(2)两类。", "如下。(1) 申请书"])
 def test_numbers_in_parentheses_inside_a_sentence_are_not_markers(text):
     assert normalize_markers(text) == text
+
+
+def test_a_supported_sentence_with_the_wrong_number_cites_the_source_that_supports_it():
+    plain = CitationChecker.over([TERM, FEE, PATENT])
+    assert plain.check_all("外观设计专利权的期限为十五年[1]。") == ""
+    fixed = CitationChecker.over([TERM, FEE, PATENT], reattribute="marked")
+    assert fixed.check_all("外观设计专利权的期限为十五年[1]。") == "外观设计专利权的期限为十五年[1]。"
+    assert fixed.order == [3] and fixed.kept[0].moved_from == (1,)
+    assert CitationChecker.over([TERM, FEE, PATENT], reattribute="marked").check_all("外观设计专利权的期限为十五年。") == ""
+    unmarked = CitationChecker.over([TERM, FEE, PATENT], reattribute="any")
+    assert unmarked.check_all("外观设计专利权的期限为十五年。") == "外观设计专利权的期限为十五年[1]。" and unmarked.order == [3]
+    nowhere = CitationChecker.over([TERM, FEE, PATENT], reattribute="any")
+    assert nowhere.check_all("外观设计专利权的期限为三十年[3]。今天天气很好适合出游[1]。") == ""
+
+
+def test_a_figure_must_be_said_of_what_the_source_says_it_of():
+    from bot.citecheck import Source, unbound_figures
+
+    sources = [Source(PATENT)]
+    assert unbound_figures("外观设计专利权的期限为二十年[1]。", sources) == ["20"]  # 二十年 is the invention patent's term
+    assert unbound_figures("外观设计专利保护十五年[1]。", sources) == []
+    assert unbound_figures("发明专利保护20年，从申请日起算[1]。", sources) == []
+    bound = CitationChecker.over([PATENT], bind_figures=True)
+    assert bound.check_all("外观设计专利权的期限为二十年[1]。实用新型专利权的期限为十年[1]。") == "实用新型专利权的期限为十年[1]。"
+    assert "state of something else: 20" in bound.dropped[0].reason
+    assert CitationChecker.over([PATENT]).check_all("外观设计专利权的期限为二十年[1]。")  # not bound: the number alone is checked
