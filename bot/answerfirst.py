@@ -19,6 +19,7 @@ from .relevance import weighted_coverage
 KIND_WEIGHT = 0.5
 SUBJECT_WEIGHT = 0.3
 LANGUAGE_WEIGHT = 0.6
+ENGLISH_SAYS = 0.6
 RANK_WEIGHT = 0.3
 SEMANTIC_WEIGHT = 0.5
 REFERENCE_WEIGHT = 1.0
@@ -115,7 +116,8 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
 def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None) -> tuple[int, str] | None:
     """(hit rank, sentence) of the best-scored sentence. For an English question the best Chinese sentence (the law's
     own words) leads unless an English sentence says the same — states its figures, or it has none and the English
-    one scores at least as well — and scores within ``LANGUAGE_WEIGHT`` of it."""
+    one scores at least as well and ``ENGLISH_SAYS`` of its terms (through the glossary) are in it — and scores within
+    ``LANGUAGE_WEIGHT`` of it."""
     if not scored:
         return None
     best = scored[0]
@@ -125,7 +127,7 @@ def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: st
         if chinese is None or english is None:
             return best[1], best[3]
         figures = _amounts(core(chinese[3]))
-        same = figures <= _amounts(english[3]) if figures else english[0] >= chinese[0]
+        same = figures <= _amounts(english[3]) if figures else (english[0] >= chinese[0] and shared(english[3], chinese[3]) >= ENGLISH_SAYS)
         wants_kind = states_kind(kind, chinese[3])
         best = english if same and english[0] >= chinese[0] - LANGUAGE_WEIGHT and (not wants_kind or states_kind(kind, english[3])) else chinese
     return best[1], best[3]
@@ -192,6 +194,8 @@ def echoes(quote: str, rank: int, hits: list[ScoredChunk], depth: int | None, mi
 def _english_figures(sentence: str) -> list[str]:
     out: list[str] = []
     for number, unit in _FIGURE.findall(normalize_figures(sentence)):
+        if unit == "年" and len(number) == 4:  # a year of the calendar (2020年修正), not a duration
+            continue
         gloss = f"{number}%" if unit == "%" else f"{number} {_EN_UNITS[unit]}"
         if gloss not in out:
             out.append(gloss)

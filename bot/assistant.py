@@ -18,7 +18,7 @@ from .numerals import normalize_figures
 from .citecheck import clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
-from .generate import check_budget, generate, rewrite, units_of
+from .generate import check_budget, generate, rewrite, units_of, with_quoted_rest
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .followup import rewrite_followup, subject_of
@@ -309,7 +309,7 @@ class Assistant:
                         yield quoted
                         return
                     item.support = cover.support
-                    yield item
+                    yield with_quoted_rest(item, quoted) if prompt.name == "rewrite" else item
                 else:
                     yield item
         except LLMError as exc:

@@ -29,6 +29,7 @@ _STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
 MAX_STEPS = 3
 MAX_PARTS = 6
+MIN_PART_CHARS = 4
 SAME_SOURCE_PENALTY = 0.4
 RANK_BONUS = 0.3
 ALWAYS_ELIGIBLE = 2
@@ -67,7 +68,7 @@ def question_parts(question: str) -> list[str]:
     if len(pieces) >= 3:
         stem = pieces[0].strip()
         return [f"{stem} {option.strip()}" for option in pieces[1:] if option.strip()][:MAX_PARTS]
-    asked = [q.strip() for q in _QUESTION_END.findall(question) if len(q.strip()) >= 6]
+    asked = [q.strip() for q in _QUESTION_END.findall(question) if len(q.strip()) >= MIN_PART_CHARS]
     return asked[:MAX_PARTS] if len(asked) >= 2 else [question]
 
 

@@ -7,6 +7,7 @@ answer that only restates the question, or lacks the kind of fact the question a
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable, Iterator
 
 from knowledge import ScoredChunk, count_tokens, tokenize
@@ -15,7 +16,7 @@ from prompts import Prompt
 
 from .answer import DISCLAIMER, Answer, Citation, answer_body, make_citation, source_label, sources_footer
 from .answertype import asked_types, type_match
-from .citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, strip_markers
+from .citecheck import MARKER, CitationChecker, cut_sentences, markers_in, normalize_markers, strip_markers
 from .conflicts import figure_conflicts, without_overruled
 from .context import MIN_SOURCE_TOKENS, Context, build_context
 from .links import DEFAULT_LINK_DOMAINS, safe_links
@@ -26,7 +27,7 @@ NO_ANSWER = "NO_ANSWER"
 MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 RESTATED_SHARE = 0.8
-REWRITE_LINES = 4
+REWRITE_LINES = 2
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
@@ -254,6 +255,22 @@ def _finish(checker: CitationChecker, hits: list[ScoredChunk], question: str, la
         c.quote = safe_links(c.quote, domains)
     yield Answer(safe_links(checker.text + footer, domains), citations, "llm", False, language, DISCLAIMER[language], prompt=prompt.ref,
                  dropped=len(dropped))
+
+
+def with_quoted_rest(model: Answer, quoted: Answer) -> Answer:
+    """The model's rewrite of the quoted answer's first REWRITE_LINES lines, followed by the rest of the quoted answer
+    word for word (its supporting quotes, next steps, sources and terms), every [n] numbered as the quoted answer numbers
+    its sources. The model's answer as it is when it cites a passage the quoted answer does not."""
+    numbers = {c.chunk_id: c.n for c in quoted.citations}
+    to_quoted = {c.n: numbers.get(c.chunk_id) for c in model.citations}
+    if None in to_quoted.values():
+        return model
+    text = MARKER.sub(lambda m: "".join(f"[{to_quoted[n]}]" for n in markers_in(m.group(0)) if n in to_quoted),
+                      answer_body(model)).rstrip()
+    body = answer_body(quoted)
+    rest = "\n".join(body.split("\n")[REWRITE_LINES:]).rstrip()
+    return replace(model, answer=text + ("\n" + rest if rest.strip() else "") + quoted.answer[len(body):],
+                   citations=list(quoted.citations))
 
 
 def rewrite(llm: ChatModel, question: str, language: str, quoted: Answer, sources: list[ScoredChunk], *, prompt: Prompt,

@@ -203,6 +203,10 @@ def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keep
     plain, wrong, basis, echo = answers
     assert plain.mode == "llm" and body(plain).startswith("外观设计专利保护十五年，从申请日算起[1]。")
     assert plain.citations[0].quote and "十五年" in plain.citations[0].quote
+    # the rewrite replaces the opening lines the model read; the quoted supporting lines and sources follow unchanged
+    assert [c.chunk_id for c in plain.citations] == [c.chunk_id for c in quoted.citations]
+    rest = body(quoted).split("\n")[2:]
+    assert body(plain).split("\n")[1:] == rest and plain.answer.endswith(quoted.answer[len(body(quoted)):])
     assert body(quoted).splitlines()[0] in user and "<source id=" not in user  # the model reads the quoted answer
     for fallen in (wrong, basis, echo):
         assert fallen.mode == "extractive" and fallen.fallback and "十五年" in body(fallen).splitlines()[0]

@@ -191,11 +191,14 @@ def test_the_chat_works_with_the_keyboard_alone(app_url):
 def test_answers_follow_the_question_language_and_end_their_lists(app_url, viewport):
     with browser_page(viewport=viewport) as page:
         page.goto(app_url)
+        bots = '#chat [data-testid="bot"], #chat .message-row.bot-row'
+        before = page.locator(bots).count()
         ask(page, "<b></b><i>123</i>")  # no words of its own: answered in the interface's language (Chinese)
-        page.wait_for_function("""() => { const bots = document.querySelectorAll('#chat [data-testid="bot"], #chat .message-row.bot-row');
-            return bots.length >= 1 && !bots[bots.length - 1].innerText.includes('…'); }""", timeout=60_000)
-        last = page.locator('#chat [data-testid="bot"], #chat .message-row.bot-row').last.inner_text()
+        page.wait_for_function("""([selector, before]) => { const bots = document.querySelectorAll(selector);
+            return bots.length > before && !bots[bots.length - 1].innerText.includes('…'); }""", arg=[bots, before], timeout=60_000)
+        last = page.locator(bots).last.inner_text()
         assert any("\u4e00" <= ch <= "\u9fff" for ch in last) and "Please" not in last
+        page.wait_for_function("() => !document.querySelector('#question textarea')?.disabled", timeout=30_000)
         ask(page, "示例权的期限是多少年？")
         page.wait_for_function("document.getElementById('src-2-1') !== null", timeout=60_000)
         basis_in_list = page.evaluate("""() => Array.from(document.querySelectorAll('#chat li')).some(li => li.innerText.includes('依据：'))""")
