@@ -6,6 +6,7 @@ import functools
 import re
 
 from knowledge import COLLOQUIAL_EN_FILE, COLLOQUIAL_FILE
+from knowledge.wordlists import read_mapping
 
 
 def _phrase_rows(path) -> list[tuple[str, str]]:
@@ -51,25 +52,8 @@ def english_question_terms(question: str) -> list[str]:
     return out
 
 
-_TOPIC_WORDS = {
-    "patent": "专利 发明 实用新型 外观设计 patent invention utility",
-    "trademark": "商标 品牌 logo 商品名称 trademark brand",
-    "copyright": "著作权 版权 作品 盗版 转载 抄袭 copyright work author",
-    "software": "软件 程序 源代码 app software",
-    "competition": "商业秘密 不正当竞争 仿冒 包装 装潢 虚假宣传 诋毁 刷单 客户名单 配方 secret unfair packaging",
-    "ecommerce": "网店 电商 电子商务 平台 淘宝 下架 链接 online platform marketplace e-commerce",
-    "customs": "海关 出口 进口 扣货 customs export import",
-    "pledge": "质押 贷款 融资 出质 pledge loan collateral",
-    "contract": "技术合同 技术转让 技术开发 委托开发 合作开发 技术秘密 licence license",
-    "plant": "植物新品种 品种 种子 plant variety seed",
-    "ic": "集成电路 布图设计 芯片 layout integrated",
-    "sme": "中小企业 小微 sme",
-}
-_TITLE_TOPICS = {"专利": "patent", "商标": "trademark", "著作权": "copyright", "软件": "software copyright",
-                 "反不正当竞争": "competition", "电子商务": "ecommerce", "海关": "customs", "质权": "pledge",
-                 "技术合同": "contract", "科技成果转化": "contract", "植物新品种": "plant", "集成电路": "ic", "中小企业": "sme",
-                 "patent": "patent", "trademark": "trademark", "copyright": "copyright", "software": "software copyright",
-                 "unfair competition": "competition", "e-commerce": "ecommerce", "customs": "customs", "pledge": "pledge"}
+_TOPIC_WORDS = read_mapping("topic_words.tsv")
+_TITLE_TOPICS = read_mapping("title_topics.tsv")
 
 
 def question_topics(question: str) -> set[str]:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 
 from knowledge import tokenize
+from knowledge.wordlists import read_words
 
 from .query import language_of
 
-SUBJECTS_ZH = ["软件著作权", "计算机软件著作权", "计算机软件", "发明专利申请", "发明专利", "实用新型专利", "实用新型", "外观设计专利", "外观设计",
-               "商业秘密", "技术秘密", "集成电路布图设计", "布图设计", "植物新品种", "驰名商标", "注册商标", "集体商标", "证明商标",
-               "商标", "著作权", "版权", "作品", "软件", "域名", "专利权", "专利", "发明"]
-SUBJECTS_EN = ["software copyright", "invention patents?", "utility models?", "design patents?", "industrial designs?", "trade secrets?",
-               "layout designs?", "plant variet(?:y|ies)", "well-known (?:trade)?marks?", "registered trademarks?", "trade ?marks?",
-               "copyrights?", "software", "domain names?", "patents?", "inventions?"]
+SUBJECTS_ZH = read_words("subjects_zh.txt")
+SUBJECTS_EN = read_words("subjects_en.txt")
 MAX_FOLLOWUP_CHARS = {"zh": 40, "en": 90}
 _ELLIPTIC_ZH = re.compile(r"^(?:那如果是|那如果|那么|如果是|换成|要是|那|还有)?\s*(?P<subject>.{1,14}?)\s*(?:呢|又如何|怎么样|也一样吗|也是吗|也这样吗)?[？?。！!]*$")
 _ELLIPTIC_EN = re.compile(r"^(?:and\s+)?(?:(?:what|how)\s+about\s+|for\s+|and\s+)?(?:an?\s+|the\s+)?(?P<subject>[\w\s-]{2,40}?)[\s?.!]*$", re.I)
@@ -28,8 +25,7 @@ _FULLER = {("软件", True): "软件著作权", ("计算机软件", True): "计�
 _CONNECTIVE_ZH = re.compile(r"^(?:那么|那如果|那|如果|还有|另外)\s*")
 _MARKER_ZH = re.compile(r"^(?:那么|那如果|那|如果是|如果|要是|换成|换作|还有)")
 _MARKER_EN = re.compile(r"^(?:and|what about|how about|what if|for)\b", re.I)
-_QUESTION_WORDS = set("多久 多少 多长 时间 是 的话 呢 吗 什么 怎么 如何 几 几年 要 能 可以 还 也 一样 那 那么 如果 要是 呀 啊 吧 的 了 "
-                      "how long what about which who is are does do the a an for it long much many".split())
+_QUESTION_WORDS = set(read_words("question_words.txt"))
 _PRONOUN_ZH = re.compile(r"它们|它|这个|该权利|这种|那个")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|this one|that one|them|they)\b", re.I)
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from knowledge import IP_CORE_FILE, IP_TERMS_FILE, ScoredChunk, en_to_zh, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
+from knowledge.wordlists import read_mapping
 
 from .expansion import english_question_terms, legal_terms_for
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_EN_HINTS = {"how long": "期限", "how many years": "期限", "how much": "数额", "how many days": "日内", "deadline": "期限",
-             "who owns": "属于", "who is liable": "责任", "penalty": "罚款", "fine": "罚款"}
+_EN_HINTS = read_mapping("en_hints.tsv")
 
 
 def key_terms(question: str, index: BM25Index, hints: bool = False) -> list[list[str]]:

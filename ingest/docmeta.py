@@ -5,23 +5,18 @@ import re
 import tomllib
 from pathlib import Path
 
+from knowledge.wordlists import read_mapping, read_words
+
 from .errors import IngestError
 from .model import ParsedDocument
 
 DOC_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation", "normative_document", "guideline", "faq", "guide")
 LAW_TYPES = ("law", "administrative_regulation", "department_rule", "judicial_interpretation")  # legal texts, article by article
 STATUSES = ("in_force", "amended", "repealed", "draft", "superseded")
-_HEADER_KEYS = {
-    "类型": "doc_type", "type": "doc_type", "适用范围": "jurisdiction", "jurisdiction": "jurisdiction",
-    "更新日期": "updated", "updated": "updated", "状态": "status", "status": "status",
-    "发布机关": "authority", "authority": "authority", "施行日期": "effective_date", "effective": "effective_date",
-}
-_TYPE_WORDS = {"指南": "guide", "guide": "guide", "问答": "faq", "faq": "faq", "法律": "law", "行政法规": "administrative_regulation",
-               "部门规章": "department_rule", "司法解释": "judicial_interpretation", "规范性文件": "normative_document"}
-_STATUS_WORDS = {"现行": "in_force", "现行有效": "in_force", "current": "in_force", "in force": "in_force", "已修改": "amended",
-                 "amended": "amended", "已废止": "repealed", "废止": "repealed", "repealed": "repealed"}
-_AUTHORITIES = ("全国人民代表大会常务委员会", "全国人民代表大会", "国务院", "最高人民法院", "最高人民检察院", "国家知识产权局",
-                "国家市场监督管理总局", "国家版权局", "海关总署", "财政部", "国家发展和改革委员会")
+_HEADER_KEYS = read_mapping("header_keys.tsv")
+_TYPE_WORDS = read_mapping("doc_type_words.tsv")
+_STATUS_WORDS = read_mapping("status_words.tsv")
+_AUTHORITIES = tuple(read_words("authorities.txt"))
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
