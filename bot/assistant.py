@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, make_embedder
+from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, make_embedder
 from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
@@ -18,7 +18,7 @@ from .numerals import normalize_figures
 from .citecheck import clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
-from .generate import check_budget, generate, rewrite, units_of, with_quoted_rest
+from .generate import BASIS_REFS as _BASIS_REFS, check_budget, generate, names_only_the_basis, rewrite, units_of, with_quoted_rest
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
 from .followup import rewrite_followup, subject_of
@@ -37,8 +37,6 @@ log = logging.getLogger("ipbot.assistant")
 CONFLICT_NEIGHBOURS = 5
 LEAD_KEPT = 0.3
 LEAD_NEWS_KEPT = 0.3
-_BASIS_REFS = re.compile(r"《(?:[^《》]|《[^《》]*》)*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
-_BASIS_WORDS = re.compile(r"^[\s\W_]*(?:依据|根据|法律依据|见|参见|和|及|以及|与|是|为|the|basis|under|see|article|art|and|of|is)*[\s\W_\d]*$", re.I)
 _CHOICE = re.compile(r"([\u4e00-\u9fff]{1,4})还是([\u4e00-\u9fff]{1,4})")
 _CHOICE_LEAD = re.compile(r"^.*(?:归|属于|是|给|由|的)")
 DECLINED = {"zh": "大模型认为资料不足以回答，但检索到的资料与问题相关，以下为知识库原文摘录。",
@@ -100,10 +98,11 @@ def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | 
         return None
     lead = answer_body(quoted).split("\n", 1)[0]
     body = strip_markers(answer_body(model))
-    if not any(_BASIS_WORDS.sub("", _BASIS_REFS.sub("", c)).strip() for c in clauses(body)):
+    if names_only_the_basis(body):
         return "it names the legal basis and nothing else"
     news = _said(lead) - units_of(question)
-    if news and len(news & _said(body)) < LEAD_NEWS_KEPT * len(news):
+    mine = _said(body) | (units_of(" ".join(en_to_zh(body))) if model.language == "en" else set())
+    if news and len(news & mine) < LEAD_NEWS_KEPT * len(news):
         return "it keeps too little of what the quoted answer's opening sentence says beyond the question"
     asked = asked_figures(question, lead)
     missing = sorted(asked - amounts_of(body))

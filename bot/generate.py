@@ -16,7 +16,7 @@ from prompts import Prompt
 
 from .answer import DISCLAIMER, Answer, Citation, answer_body, make_citation, source_label, sources_footer
 from .answertype import asked_types, type_match
-from .citecheck import MARKER, CitationChecker, cut_sentences, markers_in, normalize_markers, strip_markers
+from .citecheck import MARKER, CitationChecker, clauses, cut_sentences, markers_in, normalize_markers, strip_markers
 from .conflicts import figure_conflicts, without_overruled
 from .context import MIN_SOURCE_TOKENS, Context, build_context
 from .links import DEFAULT_LINK_DOMAINS, safe_links
@@ -28,6 +28,11 @@ MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 RESTATED_SHARE = 0.8
 REWRITE_LINES = 2
+BASIS_REFS = re.compile(r"《(?:[^《》]|《[^《》]*》)*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
+_BASIS_WORDS = re.compile(r"^(?:[\s\W_\d]|依据|根据|法律依据|见|参见|和|及|以及|与|是|为|\b(?:the|legal|basis|under|see|this|that|these|"
+                          r"is|are|in|article|art|and|of|on|for|chinese|china|prc|people's|republic|patent|trademark|copyright|law|"
+                          r"regulations?|rules|implementing|interpretation|provisions?|code)\b)*$", re.I)
+_QUOTING_BASIS = re.compile(r"^(?:依据|Legal basis)[:：]?\s*《(?:[^《》]|《[^《》]*》)*》[^：:\n]*[:：]\s*\S")
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
@@ -257,10 +262,16 @@ def _finish(checker: CitationChecker, hits: list[ScoredChunk], question: str, la
                  dropped=len(dropped))
 
 
+def names_only_the_basis(text: str) -> bool:
+    """Whether a text names a legal basis (《…》第N条) and says nothing else."""
+    return not any(_BASIS_WORDS.sub("", BASIS_REFS.sub("", c)).strip() for c in clauses(strip_markers(text)))
+
+
 def with_quoted_rest(model: Answer, quoted: Answer) -> Answer:
     """The model's rewrite of the quoted answer's first REWRITE_LINES lines, followed by the rest of the quoted answer
     word for word (its supporting quotes, next steps, sources and terms), every [n] numbered as the quoted answer numbers
-    its sources. The model's answer as it is when it cites a passage the quoted answer does not."""
+    its sources. A legal-basis line that quotes the article is kept too (and the model's sentences that only name the
+    basis are left out then). The model's answer as it is when it cites a passage the quoted answer does not."""
     numbers = {c.chunk_id: c.n for c in quoted.citations}
     to_quoted = {c.n: numbers.get(c.chunk_id) for c in model.citations}
     if None in to_quoted.values():
@@ -268,7 +279,12 @@ def with_quoted_rest(model: Answer, quoted: Answer) -> Answer:
     text = MARKER.sub(lambda m: "".join(f"[{to_quoted[n]}]" for n in markers_in(m.group(0)) if n in to_quoted),
                       answer_body(model)).rstrip()
     body = answer_body(quoted)
-    rest = "\n".join(body.split("\n")[REWRITE_LINES:]).rstrip()
+    lines = body.split("\n")
+    keep = 1 if len(lines) > 1 and _QUOTING_BASIS.match(lines[1]) else REWRITE_LINES
+    if keep < REWRITE_LINES:
+        sentences = cut_sentences(text, final=True)[0]
+        text = "".join(x for x in sentences if not names_only_the_basis(x)).rstrip() or text
+    rest = "\n".join(lines[keep:]).rstrip()
     return replace(model, answer=text + ("\n" + rest if rest.strip() else "") + quoted.answer[len(body):],
                    citations=list(quoted.citations))
 

@@ -205,7 +205,8 @@ def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keep
     assert plain.citations[0].quote and "十五年" in plain.citations[0].quote
     # the rewrite replaces the opening lines the model read; the quoted supporting lines and sources follow unchanged
     assert [c.chunk_id for c in plain.citations] == [c.chunk_id for c in quoted.citations]
-    rest = body(quoted).split("\n")[2:]
+    lines = body(quoted).split("\n")
+    rest = lines[1:] if re.match(r"依据：《[^》]*》[^：]*：", lines[1]) else lines[2:]  # a basis line quoting the article is kept
     assert body(plain).split("\n")[1:] == rest and plain.answer.endswith(quoted.answer[len(body(quoted)):])
     assert body(quoted).splitlines()[0] in user and "<source id=" not in user  # the model reads the quoted answer
     for fallen in (wrong, basis, echo):
