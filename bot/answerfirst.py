@@ -19,7 +19,6 @@ from .relevance import weighted_coverage
 KIND_WEIGHT = 0.5
 SUBJECT_WEIGHT = 0.3
 LANGUAGE_WEIGHT = 0.6
-ENGLISH_SAYS = 0.6
 RANK_WEIGHT = 0.3
 SEMANTIC_WEIGHT = 0.5
 REFERENCE_WEIGHT = 1.0
@@ -33,7 +32,6 @@ PAIR_SCREEN = 0.5
 _FAQ_LABEL = re.compile(r"^\s*(?:答|回答|A)\s*[:：]\s*")
 _FAQ_QUESTION = re.compile(r"^\s*(?:问|Q)\s*[:：]")
 _BASIS_NOTE = re.compile(r"\s*[（(](?:依据|法律依据|Legal basis)[:：][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]", re.I)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _PUNCT = re.compile(r"[\s\W_]+")
 _EN_UNITS = {"年": "years", "个月": "months", "月": "months", "日": "days", "天": "days", "工作日": "working days", "个工作日": "working days",
              "元": "yuan", "倍": "times"}
@@ -82,25 +80,18 @@ def _quotable(sentence: str, hit: ScoredChunk) -> bool:
 
 def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index, *, kind: str | None, subject: str | None,
                      depth: int | None, closeness: dict[tuple[int, str], float] | None = None,
-                     skip: AbstractSet[tuple[str, str]] = frozenset(), context: list[str] | None = None,
-                     english: bool = False) -> list[tuple[float, int, int, str, float]]:
+                     skip: AbstractSet[tuple[str, str]] = frozenset(), context: list[str] | None = None) -> list[tuple[float, int, int, str, float]]:
     """(score, hit rank, position, sentence, coverage) of every quotable sentence of the first ``depth`` passages: how
     well it covers the question's terms, states the asked kind of fact (with its figure for duration, amount and
     deadline questions), names the asked subject, comes close to the question in meaning, comes from a well-ranked
-    passage, and is the statute's own wording rather than a guide's. ``context`` (the whole message's terms, when ``terms`` are one part's) counts half.
-    For an ``english`` question whose terms hold the statute's Chinese words beside its own, an English sentence is
-    measured against the English terms and a Chinese one against the Chinese terms: each in its own language."""
+    passage, and is the statute's own wording rather than a guide's. ``context`` (the whole message's terms, when ``terms`` are one part's) counts half."""
     out = []
-    zh_terms = [t for t in terms if _CJK.search(t)]
-    en_terms = [t for t in terms if not _CJK.search(t)]
-    by_language = english and len(zh_terms) >= 2 and en_terms
     for rank, hit in enumerate(hits[:depth]):
         for position, sentence in enumerate(split_sentences(hit.chunk.text)):
             if (skip and (hit.chunk.chunk_id, sentence) in skip) or not _quotable(sentence, hit):
                 continue
             tokens = tokens_of(sentence)
-            own = (en_terms if is_english(sentence) else zh_terms) if by_language else terms
-            cov = weighted_coverage(own, tokens, index) + (CONTEXT_WEIGHT * weighted_coverage(context, tokens, index) if context else 0.0)
+            cov = weighted_coverage(terms, tokens, index) + (CONTEXT_WEIGHT * weighted_coverage(context, tokens, index) if context else 0.0)
             near = (closeness or {}).get((rank, sentence), 0.0)
             if cov <= 0 and near <= 0 and rank >= ALWAYS_ELIGIBLE:
                 continue
@@ -116,8 +107,7 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
 def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None) -> tuple[int, str] | None:
     """(hit rank, sentence) of the best-scored sentence. For an English question the best Chinese sentence (the law's
     own words) leads unless an English sentence says the same — states its figures, or it has none and the English
-    one scores at least as well and ``ENGLISH_SAYS`` of its terms (through the glossary) are in it — and scores within
-    ``LANGUAGE_WEIGHT`` of it."""
+    one scores at least as well — and scores within ``LANGUAGE_WEIGHT`` of it."""
     if not scored:
         return None
     best = scored[0]
@@ -127,7 +117,7 @@ def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: st
         if chinese is None or english is None:
             return best[1], best[3]
         figures = _amounts(core(chinese[3]))
-        same = figures <= _amounts(english[3]) if figures else (english[0] >= chinese[0] and shared(english[3], chinese[3]) >= ENGLISH_SAYS)
+        same = figures <= _amounts(english[3]) if figures else english[0] >= chinese[0]
         wants_kind = states_kind(kind, chinese[3])
         best = english if same and english[0] >= chinese[0] - LANGUAGE_WEIGHT and (not wants_kind or states_kind(kind, english[3])) else chinese
     return best[1], best[3]

@@ -296,7 +296,7 @@ def _part_leads(question: str, lead: tuple[int, str], hits: list[ScoredChunk], i
         if i == 0 and kind and states_kind(kind, lead[1]):
             continue
         scored = scored_sentences(_terms(part, index), hits, index, kind=kind, subject=subject_of(question), depth=depth,
-                                  closeness=closeness, skip=skip, context=whole, english=language == "en")
+                                  closeness=closeness, skip=skip, context=whole)
         found = lead_sentence(scored, language, kind)
         if found is not None and found != lead and found[1] not in lead[1]:
             out.append(found)
@@ -358,7 +358,6 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     terms, kind, subject = _terms(asked, index), asked_kind(asked) or asked_kind(context), subject_of(asked) or subject_of(context)
     faq = faq_answer(asked, terms, hits, index)
     scored = scored_sentences(terms, hits, index, kind=kind, subject=subject, depth=depth, closeness=closeness, skip=skip,
-                              english=language == "en",
                               context=_terms(context, index) if context else None)
     lead = faq or lead_sentence(scored, language, kind)
     if lead is None:
