@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from knowledge import en_to_zh, tokenize
+from knowledge.chinese import CJK as _CJK
 
 from .numerals import Figures, figures_of, normalize_figures
 
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*\]|【\s*(\d{1,3})\s*】")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _TERMINATORS = "。！？!?；;"
 _TRAILING = re.compile(r"^(?P<core>.*?)(?P<punct>[。！？!?；;.:：,，、]*)(?P<space>\s*)$", re.S)

@@ -9,6 +9,7 @@ import numpy as np
 
 from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
+from knowledge.chinese import CJK as _CJK
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
 from .answerfirst import core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
@@ -22,7 +23,6 @@ from .query import language_of, passage_language
 from .references import chinese_number, find_references, title_matches
 from .relevance import Coverage, key_terms, weighted_coverage
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _WHAT_TO_DO = re.compile(r"怎么办|怎么处理|如何处理|怎么维权|如何维权|该怎么|应该怎么|能做什么|what (?:can|should) (?:i|we) do|what to do", re.I)
 _GENERIC = {"怎么", "如何", "什么", "办理", "需要", "可以", "应该", "哪些", "要求"}
 _STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)

@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 from knowledge import ScoredChunk, count_tokens, tokenize
 from knowledge import split_sentences
+from knowledge.chinese import CJK as _CJK
 from prompts import Prompt
 
 from .answer import DISCLAIMER, Answer, Citation, answer_body, make_citation, source_label, sources_footer
@@ -56,7 +57,6 @@ JSON_HINT = {
 }
 _YES_NO = re.compile(r"[吗么否][？?]?\s*$|是否|能否|可否|能不能|可不可以|是不是|有没有|"
                      r"^\s*(?:can|may|is|are|does|do|should|must|will|could)\b", re.I)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 CHECKED_KINDS = frozenset({"duration", "amount"})  # kinds whose absence is plain to see: a duration or an amount has a figure
 _YES_NO_WORDS = re.compile(r"^(?:不|没|没有|无|可以|可|以|能|能够|是|算|会|要|需要|需|须|应当|应|当|必须|必|否|非|未|有|行|得|的|了|yes|no|not|can|cannot|may|is|does|do)+$", re.I)
 _PARTICLES = set("的了吗呢吧啊是在有和与及或也都就还又被把")

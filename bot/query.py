@@ -5,11 +5,12 @@ import functools
 import html
 import re
 
+from knowledge.chinese import CJK as _CJK
+
 from .errors import InvalidQuestion
 
 MAX_QUERY_CHARS = 2000
 _TAG = re.compile(r"<[^>]{0,200}>")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @functools.lru_cache(maxsize=1)

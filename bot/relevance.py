@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from knowledge import IP_CORE_FILE, IP_TERMS_FILE, ScoredChunk, en_to_zh, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 from knowledge.wordlists import read_mapping
+from knowledge.chinese import CJK as _CJK
 
 from .expansion import english_question_terms, legal_terms_for
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _EN_HINTS = read_mapping("en_hints.tsv")
 
 

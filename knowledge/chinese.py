@@ -2,10 +2,14 @@
 is written (Chinese, Arabic or full-width digits)."""
 from __future__ import annotations
 
+import re
+
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
 _BIG = {"万": 10_000, "亿": 100_000_000}
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+CJK_CHARS = "\u3400-\u9fff"  # CJK unified ideographs and extension A, as a character-class range
+CJK = re.compile(f"[{CJK_CHARS}]")
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千"  # the characters of an article number written in Chinese
 
 

@@ -7,10 +7,10 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+from .chinese import CJK as _CJK
 
 IP_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
 _WORD = re.compile(r"[\w\u3400-\u9fff]+", re.UNICODE)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 STOPWORDS = frozenset(
     "的 了 和 与 或 及 以及 是 在 对 为 被 由 把 将 其 该 此 这 那 之 者 等 中 上 下 有 无 不 也 就 都 而 并 "
     "应当 可以 或者 按照 依照 根据 规定 本法 本条 前款 什么 怎么 怎么办 如何 哪些 多少 多久 吗 呢 吧 啊 我 我们 你 你们 他 她 它 "

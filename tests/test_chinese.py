@@ -25,3 +25,12 @@ def test_chinese_numerals(text, value):
 
 def test_what_is_not_a_number():
     assert numeral_value("条") is None and numeral_value("") is None and cn_to_int("条") == 0
+
+
+def test_one_cjk_range_for_every_module():
+    import bot.citecheck, bot.extractive, bot.generate, bot.query, bot.relevance, knowledge.lexical
+    from knowledge.chinese import CJK
+
+    assert CJK.search("专利") and CJK.search("㐀") and not CJK.search("patent 42 ，")
+    for module in (bot.citecheck, bot.extractive, bot.generate, bot.query, bot.relevance, knowledge.lexical):
+        assert module._CJK is CJK, module.__name__
