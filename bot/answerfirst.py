@@ -11,8 +11,8 @@ from knowledge import ScoredChunk, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 
 from .answertype import states_kind
-from .citecheck import Source, overlap
-from .numerals import figures_of, normalize_figures, zh_to_int
+from .citecheck import Source, amounts_of, overlap
+from .numerals import normalize_figures, zh_to_int
 from .query import passage_language
 from .relevance import weighted_coverage
 
@@ -116,8 +116,8 @@ def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: st
         english = next((c for c in scored if is_english(c[3])), None)
         if chinese is None or english is None:
             return best[1], best[3]
-        figures = _amounts(core(chinese[3]))
-        same = figures <= _amounts(english[3]) if figures else english[0] >= chinese[0]
+        figures = amounts_of(core(chinese[3]))
+        same = figures <= amounts_of(english[3]) if figures else english[0] >= chinese[0]
         wants_kind = states_kind(kind, chinese[3])
         best = english if same and english[0] >= chinese[0] - LANGUAGE_WEIGHT and (not wants_kind or states_kind(kind, english[3])) else chinese
     return best[1], best[3]
@@ -145,22 +145,12 @@ def faq_answer(question: str, terms: list[str], hits: list[ScoredChunk], index: 
     return None
 
 
-def amounts_of(text: str) -> frozenset[str]:
-    """The numbers and percentages a text states (article numbers aside)."""
-    return _amounts(text)
-
-
-def _amounts(text: str) -> frozenset[str]:
-    f = figures_of(text)
-    return f.numbers | {p + "%" for p in f.percents}
-
-
 def repeats(quote: str, other: str, min_overlap: float = ECHO_OVERLAP) -> bool:
     """Whether ``quote`` says what ``other`` says: every figure of it (article numbers aside) is in ``other``, and
     ``min_overlap`` of its words."""
     quote, other = core(quote), core(other)
-    mine = _amounts(quote)
-    if not mine <= _amounts(other) or not (mine or min_overlap >= ECHO_OVERLAP):
+    mine = amounts_of(quote)
+    if not mine <= amounts_of(other) or not (mine or min_overlap >= ECHO_OVERLAP):
         return False
     pairs = _pairs(quote)
     if pairs and len(pairs & _pairs(other)) < PAIR_SCREEN * min_overlap * len(pairs):

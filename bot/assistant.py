@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from knowledge import ChunkRecord, KnowledgeBase, ScoredChunk, en_to_zh, make_embedder
+from knowledge.chinese import CJK_CHARS
 from knowledge.links import default_link_index
 from prompts import LANGUAGES, default_prompts
 
 from .answer import Answer, abstention, answer_body, no_such_article
-from .answerfirst import amounts_of, core
+from .answerfirst import core
 from .numerals import normalize_figures
-from .citecheck import clause_pairs, clauses, markers_in, strip_markers
+from .citecheck import amounts_of, clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive, steps_section
 from .generate import BASIS_REFS as _BASIS_REFS, check_budget, generate, names_only_the_basis, rewrite, units_of, with_quoted_rest
@@ -37,7 +38,7 @@ log = logging.getLogger("ipbot.assistant")
 CONFLICT_NEIGHBOURS = 5
 LEAD_KEPT = 0.3
 LEAD_NEWS_KEPT = 0.3
-_CHOICE = re.compile(r"([\u4e00-\u9fff]{1,4})还是([\u4e00-\u9fff]{1,4})")
+_CHOICE = re.compile(f"([{CJK_CHARS}]{{1,4}})还是([{CJK_CHARS}]{{1,4}})")
 _CHOICE_LEAD = re.compile(r"^.*(?:归|属于|是|给|由|的)")
 DECLINED = {"zh": "大模型认为资料不足以回答，但检索到的资料与问题相关，以下为知识库原文摘录。",
             "en": "The language model declined to answer, but the passages found match the question; below they are quoted."}
@@ -101,16 +102,17 @@ def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | 
     if names_only_the_basis(body):
         return "it names the legal basis and nothing else"
     news = _said(lead) - units_of(question)
-    mine = _said(body) | (units_of(" ".join(en_to_zh(body))) if model.language == "en" else set())
-    if news and len(news & mine) < LEAD_NEWS_KEPT * len(news):
+    kept = _said(body) | (units_of(" ".join(en_to_zh(body))) if model.language == "en" else set())
+    if news and len(news & kept) < LEAD_NEWS_KEPT * len(news):
         return "it keeps too little of what the quoted answer's opening sentence says beyond the question"
     asked = asked_figures(question, lead)
     missing = sorted(asked - amounts_of(body))
     if missing:
         return f"it leaves out {', '.join(missing)}, which the quoted answer opens with"
+    lead_clauses, body_clauses = clauses(core(strip_markers(lead))), clauses(body)
     for figure in sorted(asked):
-        said = [clause_pairs(c) for c in clauses(core(strip_markers(lead))) if figure in amounts_of(c)]
-        mine = [clause_pairs(c) for c in clauses(body) if figure in amounts_of(c)]
+        said = [clause_pairs(c) for c in lead_clauses if figure in amounts_of(c)]
+        mine = [clause_pairs(c) for c in body_clauses if figure in amounts_of(c)]
         if said and not any(len(m & p) >= LEAD_KEPT * len(p) for m in mine for p in said):
             return f"it says {figure} of something else than the quoted answer's opening sentence does"
     picked = [c for c in choices_of(question) if c and c in body and c not in lead]

@@ -206,7 +206,8 @@ def clause_pairs(clause: str) -> frozenset[str]:
     return frozenset(t[i:i + 2] for i in range(len(t) - 1))
 
 
-def _amounts(text: str) -> frozenset[str]:
+def amounts_of(text: str) -> frozenset[str]:
+    """The numbers and percentages a text states (article numbers aside)."""
     f = figures_of(text)
     return f.numbers | {p + "%" for p in f.percents}
 
@@ -215,15 +216,15 @@ def unbound_figures(sentence: str, sources: list[Source]) -> list[str]:
     """Figures of a sentence that its sources state of something else: for each clause of the sentence carrying a
     number or percentage, the source clauses closest to it in words must carry that figure ("外观设计专利权的期限为二十年"
     against "发明专利权的期限为二十年，…外观设计专利权的期限为十五年" is unbound: 二十年 is said of 发明)."""
-    found = [c for s in sources for c in clauses(s.text)]
+    found = [(clause_pairs(c), amounts_of(c)) for s in sources for c in clauses(s.text)]
     out: list[str] = []
     for clause in clauses(plain_sentence(sentence)):
-        amounts, pairs = _amounts(clause), clause_pairs(clause)
+        amounts, pairs = amounts_of(clause), clause_pairs(clause)
         if not amounts or len(pairs) < 2:
             continue
-        scored = [(len(pairs & clause_pairs(c)), c) for c in found]
+        scored = [(len(pairs & theirs), said) for theirs, said in found]
         best = max((n for n, _ in scored), default=0)
-        closest = frozenset().union(*(_amounts(c) for n, c in scored if n == best)) if best else frozenset()
+        closest = frozenset().union(*(said for n, said in scored if n == best)) if best else frozenset()
         out += [a for a in sorted(amounts) if a not in closest and a not in out]
     return out
 

@@ -29,11 +29,12 @@ MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 RESTATED_SHARE = 0.8
 REWRITE_LINES = 2
-BASIS_REFS = re.compile(r"《(?:[^《》]|《[^《》]*》)*》|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
+_TITLE = r"《(?:[^《》]|《[^《》]*》)*》"  # a law's title, which may quote another (《…关于适用《…》…的解释》)
+BASIS_REFS = re.compile(rf"{_TITLE}|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
 _BASIS_WORDS = re.compile(r"^(?:[\s\W_\d]|依据|根据|法律依据|见|参见|和|及|以及|与|是|为|\b(?:the|legal|basis|under|see|this|that|these|"
                           r"is|are|in|article|art|and|of|on|for|chinese|china|prc|people's|republic|patent|trademark|copyright|law|"
                           r"regulations?|rules|implementing|interpretation|provisions?|code)\b)*$", re.I)
-_QUOTING_BASIS = re.compile(r"^(?:依据|Legal basis)[:：]?\s*《(?:[^《》]|《[^《》]*》)*》[^：:\n]*[:：]\s*\S")
+_QUOTING_BASIS = re.compile(rf"^(?:依据|Legal basis)[:：]?\s*{_TITLE}[^：:\n]*[:：]\s*\S")
 ANSWER_SCHEMA = {
     "type": "object",
     "properties": {
@@ -237,18 +238,19 @@ def generate(llm: ChatModel, question: str, language: str, hits: list[ScoredChun
             deltas = [reply]
         yield from _checked(checker, deltas, domains)
         declined = NO_ANSWER in checker.raw.upper()
-    if not checker.kept:
-        if declined:
-            yield None
-            return
-        raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
-                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
+    if declined and not checker.kept:
+        yield None
+        return
     yield from _finish(checker, ctx.hits, question, language, prompt, domains)
 
 
 def _finish(checker: CitationChecker, hits: list[ScoredChunk], question: str, language: str, prompt: Prompt,
             domains: tuple[str, ...]) -> Iterator[str | Answer]:
-    """The sources footer and the Answer of a checked reply; LLMUnverifiable when what is left does not answer."""
+    """The sources footer and the Answer of a checked reply; LLMUnverifiable when nothing of it passed the check or what
+    is left does not answer."""
+    if not checker.kept:
+        raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
+                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
     reason = not_an_answer(question, checker.text)
     if reason:
         raise LLMUnverifiable(f"{reason}: {checker.text!r}")
@@ -306,7 +308,4 @@ def rewrite(llm: ChatModel, question: str, language: str, quoted: Answer, source
     messages = fill(prompt, question=question, answer=body)
     deltas = llm.stream(messages) if stream else iter([llm.complete(messages)])
     yield from _checked(checker, deltas, domains)
-    if not checker.kept:
-        raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
-                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
     yield from _finish(checker, sources, question, language, prompt, domains)

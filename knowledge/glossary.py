@@ -9,6 +9,8 @@ import functools
 import re
 from pathlib import Path
 
+from .wordlists import read_table
+
 GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
 LAW_ALIASES_FILE = Path(__file__).with_name("law_aliases.tsv")
 
@@ -16,15 +18,7 @@ LAW_ALIASES_FILE = Path(__file__).with_name("law_aliases.tsv")
 def read_pairs(path: Path, shape: str) -> tuple[tuple[str, str], ...]:
     """The two-column lines of a TSV data file (``#`` comments and blank lines skipped); ValueError naming the file, the
     line and the expected ``shape`` ('zh<TAB>en') for a line that is not two non-empty fields."""
-    pairs = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 2 or not all(f.strip() for f in fields):
-            raise ValueError(f"{path.name}:{n}: expected '{shape}', got {line!r}")
-        pairs.append((fields[0].strip(), fields[1].strip()))
-    return tuple(pairs)
+    return tuple(read_table(path, 2, shape))
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,12 +14,14 @@ def words_file(name: str | Path) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _rows(path: Path, columns: int) -> tuple[tuple[int, tuple[str, ...]], ...]:
+def _rows(path: Path, columns: int, shape: str = "") -> tuple[tuple[int, tuple[str, ...]], ...]:
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = tuple(f.strip() for f in line.split("\t"))
+        if shape and (len(fields) != columns or not all(fields)):
+            raise ValueError(f"{path.name}:{n}: expected '{shape}', got {line!r}")
         if len(fields) != columns:
             raise ValueError(f"{path.name}:{n}: expected {columns} TAB-separated field(s), got {len(fields)}: {line!r}")
         if not all(fields):
@@ -33,10 +35,10 @@ def read_words(name: str | Path) -> list[str]:
     return [fields[0] for _, fields in _rows(words_file(name), 1)]
 
 
-def read_table(name: str | Path, columns: int) -> list[tuple[str, ...]]:
+def read_table(name: str | Path, columns: int, shape: str = "") -> list[tuple[str, ...]]:
     """The rows of a TAB-separated file, in file order; ValueError naming the file and line of a row that has not
-    exactly ``columns`` fields or has an empty one."""
-    return [fields for _, fields in _rows(words_file(name), columns)]
+    exactly ``columns`` fields or has an empty one (and the expected ``shape``, e.g. 'zh<TAB>en', when given)."""
+    return [fields for _, fields in _rows(words_file(name), columns, shape)]
 
 
 def read_mapping(name: str | Path) -> dict[str, str]:
