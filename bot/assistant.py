@@ -134,7 +134,7 @@ def quotes_article(text: str, ref) -> bool:
 def open_knowledge_base(settings: "Settings") -> KnowledgeBase:
     """Open (or create) the knowledge base the settings point to."""
     embedder = make_embedder(settings.embedding_backend, settings.embedding_threads)
-    return KnowledgeBase(settings.data_dir, embedder, settings.chroma_url, settings.collection)
+    return KnowledgeBase(settings.data_dir, embedder, settings.chroma_url, settings.collection, settings.exact_dense_max)
 
 
 class Assistant:

