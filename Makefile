@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= var
 CORPUS ?= ../shared/corpus
 
-.PHONY: run test install browser bench lock clean
+.PHONY: run test install browser postgres bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ $(AXE):
 	  { rm -f axe.min.js axe-core-$(AXE_VERSION).tgz; \
 	    echo "warning: could not fetch axe-core $(AXE_VERSION); accessibility checks fail under CI=1 and are skipped otherwise"; }
 
-test: install browser
+# Debian's PostgreSQL server programs for the app-database tests (each test run starts a throwaway cluster of its own).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) || \
+	    echo "warning: could not install postgresql; the PostgreSQL tests fail under CI=1 and are skipped otherwise"; }
+
+test: install browser postgres
 	$(BIN)/python -m pytest -q
 
 bench: install

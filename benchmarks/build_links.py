@@ -6,7 +6,7 @@ Only sets that we wrote go in (QA_README.md): the plain-language, everyday-situa
 Never the development exam questions (written elsewhere) and never the held-out sets under benchmarks/heldout/,
 which measure what the links are worth on questions they were not made from. Each gold article becomes a link
 by the law's title and article number, so the links also apply to the same law ingested from another source.
-Questions are stored normalised (bot.query.normalize_question), as the retriever sees them.
+Questions are stored normalised (bot.answering.query.normalize_question), as the retriever sees them.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--articles", type=Path, default=ROOT.parent / "shared" / "eval" / "articles.jsonl")
     args = parser.parse_args()
     go_offline()
-    from bot.query import normalize_question
+    from bot.answering.query import normalize_question
     from knowledge.embeddings import make_embedder
     from knowledge.links import LINKS_FILE, load_links, save_vectors
 

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 from ingest.chunking import chunk_document  # noqa: E402
 from ingest.pdf import load_pdf  # noqa: E402
-from bot.numerals import zh_to_int as parse_number  # noqa: E402
+from bot.answering.numerals import zh_to_int as parse_number  # noqa: E402
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 BOLD = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"

@@ -23,8 +23,8 @@ from ipbot.offline import go_offline  # noqa: E402
 
 go_offline()
 
-from bot import Assistant  # noqa: E402
-from bot.query import passage_language  # noqa: E402
+from ipbot.compose import build_assistant  # noqa: E402
+from bot.answering.query import passage_language  # noqa: E402
 from ingest import ingest_paths  # noqa: E402
 from ipbot.settings import Settings  # noqa: E402
 
@@ -36,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.qa.is_file():
         sys.exit(f"no question file at {args.qa}")
-    assistant = Assistant(Settings(data_dir=args.data_dir))
+    assistant = build_assistant(Settings(data_dir=args.data_dir))
     for outcome in ingest_paths(assistant.kb, [ROOT / "knowledge" / "starter"]):
         if getattr(outcome, "error", None):
             print(f"not indexed: {outcome}", file=sys.stderr)

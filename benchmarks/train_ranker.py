@@ -1,15 +1,15 @@
-"""Fit the second-stage linear ranker (bot/ranker.json) on evaluation sets, with cross-validation.
+"""Fit the second-stage linear ranker (bot/answering/ranker.json) on evaluation sets, with cross-validation.
 
     .venv/bin/python benchmarks/train_ranker.py --data-dir var/eval --l2 0.03 \
         --qa ../shared/eval/dev_retrieval.jsonl benchmarks/qa_plain_zh.jsonl benchmarks/qa_english.jsonl \
              benchmarks/qa_mixed_topics.jsonl benchmarks/qa_plain_zh_situations.jsonl \
-             benchmarks/qa_english_everyday.jsonl [--write bot/ranker.json]
+             benchmarks/qa_english_everyday.jsonl [--write bot/answering/ranker.json]
 
 (never the sets under benchmarks/heldout/; rebuild the question links first when a fitted set changed:
 benchmarks/build_links.py)
 
 For every question it takes the fused candidate pool the retriever builds, computes the ranker's features
-(bot/ranking.py) and labels each candidate by the scoring rule of ../shared/eval/README.md. The model is a
+(bot/answering/ranking.py) and labels each candidate by the scoring rule of ../shared/eval/README.md. The model is a
 linear softmax over each question's pool (listwise cross-entropy, L2-regularised), fitted by gradient
 descent in numpy. Multiple-choice questions get a second set of weights, fitted on them alone with the softmax
 loss plus a pairwise loss weighted by how much swapping two passages changes the top-5 gain (LambdaRank): an
@@ -35,10 +35,11 @@ from ipbot.offline import go_offline  # noqa: E402
 
 go_offline()
 
-from bot import Assistant  # noqa: E402
-from bot.query import normalize_question  # noqa: E402
-from bot.ranking import FEATURES, feature_matrix  # noqa: E402
-from bot.retrieval import plan_query  # noqa: E402
+from bot.answering import Assistant  # noqa: E402
+from ipbot.compose import build_assistant  # noqa: E402
+from bot.answering.query import normalize_question  # noqa: E402
+from bot.answering.ranking import FEATURES, feature_matrix  # noqa: E402
+from bot.answering.retrieval import plan_query  # noqa: E402
 from ipbot.scoring import first_hit_rank, load_articles  # noqa: E402
 from ipbot.settings import Settings  # noqa: E402
 
@@ -169,7 +170,7 @@ def main() -> None:
     ap.add_argument("--write", type=Path)
     ap.add_argument("--dump", type=Path, help="also pickle the collected features and labels here")
     args = ap.parse_args()
-    assistant = Assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
+    assistant = build_assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
     articles = load_articles(Path(args.articles))
     sets = {Path(f).name: [json.loads(x) for x in Path(f).read_text(encoding="utf-8").splitlines() if x.strip()] for f in args.qa}
     data = {name: collect(assistant, qs, articles, args.pool) for name, qs in sets.items()}

@@ -20,9 +20,10 @@ from ipbot.offline import go_offline  # noqa: E402
 
 go_offline()
 
-from bot import Assistant, SearchFilters  # noqa: E402
-from bot.query import normalize_question  # noqa: E402
-from bot.retrieval import RetrievalParams  # noqa: E402
+from bot.answering import SearchFilters  # noqa: E402
+from ipbot.compose import build_assistant  # noqa: E402
+from bot.answering.query import normalize_question  # noqa: E402
+from bot.answering.retrieval import RetrievalParams  # noqa: E402
 from ipbot.evaluation import metrics  # noqa: E402
 from ipbot.scoring import first_hit_rank, load_articles  # noqa: E402
 from ipbot.settings import Settings  # noqa: E402
@@ -38,7 +39,7 @@ def main() -> None:
     ap.add_argument("--rrf", default="20,60")
     ap.add_argument("--topic", default="0")
     args = ap.parse_args()
-    assistant = Assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
+    assistant = build_assistant(Settings(data_dir=Path(args.data_dir), ranker="rrf"))
     articles = load_articles(Path(args.articles))
     sets = {Path(f).name: [json.loads(x) for x in Path(f).read_text(encoding="utf-8").splitlines() if x.strip()] for f in args.qa}
     retriever = assistant.retriever

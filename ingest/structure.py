@@ -10,14 +10,14 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from knowledge.chinese import numeral_value
+from knowledge.chinese import ARTICLE_HEAD, numeral_value
 
 from .limits import poll
 from .model import ParsedDocument, Section
 
 _NUM = r"[零〇一二两三四五六七八九十百千\d０-９]+"
 
-_ARTICLE = re.compile(rf"^第\s*({_NUM})\s*条(之[一二三四五六七八九十]+)?")
+_ARTICLE = ARTICLE_HEAD
 _PART = re.compile(rf"^第\s*({_NUM})\s*([编章节])")
 _PART_RANK = {"编": 1, "章": 2, "节": 3}
 _REFERENCE_TAIL = re.compile(

@@ -58,7 +58,7 @@ def ingest(
 
 
 def _filters(doc_type: list[str] | None, jurisdiction: str | None, in_force_on: str | None, all_versions: bool):
-    from bot import SearchFilters
+    from bot.answering import SearchFilters
 
     when = None
     if not all_versions:
@@ -75,7 +75,7 @@ def hit_json(hit) -> dict:
     return {"text": hit.chunk.text, "source": m.get("source"), "title": m.get("title"), "article": m.get("article"),
             "article_label": m.get("article_label"), "chapter": m.get("chapter"), "page": m.get("page"),
             "score": round(hit.score, 6), "doc_id": hit.chunk.doc_id, "chunk_id": hit.chunk.chunk_id,
-            **({"link": hit.ranks["link"]} if hit.ranks.get("link") else {})}
+            **({"link": hit.signals.link} if hit.signals.link else {})}
 
 
 @app.command()
@@ -91,7 +91,7 @@ def search(
     data_dir: DataDir = None,
 ) -> None:
     """Show the passages retrieved for a question (or for every line of --queries)."""
-    from bot import InvalidQuestion
+    from bot.answering import InvalidQuestion
 
     if (query is None) == (queries is None):
         fail("give a QUERY or --queries FILE.jsonl (one of them)")
@@ -136,7 +136,7 @@ def ask(
 ) -> None:
     """Answer a question with cited sources (or every line of --questions), in the context of the earlier questions of
     the conversation; uses the LLM when one is configured."""
-    from bot import BotError, InvalidQuestion
+    from bot.answering import BotError, InvalidQuestion
 
     if (question is None) == (questions is None):
         fail("give a QUESTION or --questions FILE.jsonl (one of them)")
@@ -178,7 +178,7 @@ def ask(
 def chat(data_dir: DataDir = None) -> None:
     """An interactive conversation: each question is answered in the context of the earlier ones (/new starts over,
     an empty line or /quit ends)."""
-    from bot import InvalidQuestion
+    from bot.answering import InvalidQuestion
 
     assistant = open_assistant(settings_for(data_dir))
     earlier: list[str] = []
@@ -233,7 +233,7 @@ def serve(
     """Serve the web app: public chat at /, staff desk at /staff, knowledge console at /admin (accounts: ipbot users)."""
     import uvicorn
 
-    from bot import open_services
+    from .compose import build_services
 
     settings = settings_for(data_dir)
     assistant = open_assistant(settings, must_exist=False)
@@ -241,7 +241,7 @@ def serve(
         index_starter(settings, assistant)
     from ui import build_server
 
-    services = open_services(settings, assistant)
+    services = build_services(settings, assistant)
     swept = assistant.kb.sweep_stray_vectors()
     if swept:
         console.print(f"removed {swept} vectors that no registered passage owned (left by an interrupted write)", highlight=False)
@@ -252,6 +252,69 @@ def serve(
     proxies = settings.trusted_proxies
     uvicorn.run(build_server(services), host=host, port=port, log_level="warning", server_header=False,
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+
+
+@app.command()
+def worker(
+    data_dir: DataDir = None,
+    once: Annotated[bool, typer.Option(help="Run the queued jobs, then stop (instead of waiting for more).")] = False,
+    nice: Annotated[int, typer.Option(help="Lower this process's CPU priority by this much (0–19), so indexing yields to the chat.")] = 10,
+) -> None:
+    """Index the uploads queued through the HTTP API (IPBOT_INDEX_IN_WORKER), one at a time; several workers may run."""
+    import os
+    import signal
+    import socket
+    import threading
+
+    from .compose import build_services
+
+    settings = settings_for(data_dir)
+    if nice:
+        os.nice(max(0, min(19, nice)))
+    services = build_services(settings, open_assistant(settings, must_exist=False))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    console.print(f"worker {name} taking indexing jobs from {services.db.backend}", highlight=False)
+    from bot.office import work
+
+    try:
+        ran = work(services, name, stop, once=once)
+    except KeyboardInterrupt:
+        ran = 0
+    console.print(f"worker {name} stopped after {ran} job(s)", highlight=False)
+
+
+@app.command()
+def backup(archive: Annotated[Path, typer.Argument(help="The archive to write (.tar.gz).")], data_dir: DataDir = None) -> None:
+    """Back up the knowledge base (registry and embeddings, taken consistently while the app serves), the app database
+    (SQLite or PostgreSQL) and the uploaded and FAQ files into one archive."""
+    from knowledge import KnowledgeError
+
+    from .backup import BackupError, make_backup
+
+    try:
+        manifest = make_backup(settings_for(data_dir), archive)
+    except (BackupError, KnowledgeError) as exc:
+        fail(str(exc))
+    rows = sum(manifest["app_rows"].values())
+    out.print(f"backed up {manifest['documents']} documents, {manifest['passages']} passages and {rows} app-database rows "
+                  f"to {archive}", highlight=False)
+
+
+@app.command()
+def restore(archive: Annotated[Path, typer.Argument(help="An archive written by ipbot backup.")], data_dir: DataDir = None) -> None:
+    """Restore a backup into an empty data dir (and into the empty database IPBOT_DATABASE_URL names, if set)."""
+    from knowledge import KnowledgeError
+
+    from .backup import BackupError, restore_backup
+
+    try:
+        done = restore_backup(settings_for(data_dir), archive)
+    except (BackupError, KnowledgeError) as exc:
+        fail(str(exc))
+    out.print(f"restored {done['documents']} documents, {done['restored_passages']} passages and "
+                  f"{sum(done['restored_rows'].values())} app-database rows (backup of {done['created_at']})", highlight=False)
 
 
 @kb_app.command("init")
@@ -270,10 +333,11 @@ def kb_set(doc: Annotated[str, typer.Argument(help="Document id (see kb list).")
            jurisdiction: Annotated[Optional[str], typer.Option(help="national, or a province or city.")] = None,
            data_dir: DataDir = None) -> None:
     """Change a document's title, effective date, type or jurisdiction (recorded in the audit log)."""
-    from bot import BotError, open_services
+    from bot.answering import BotError
+    from .compose import build_services
 
     settings = settings_for(data_dir)
-    services = open_services(settings, open_assistant(settings))
+    services = build_services(settings, open_assistant(settings))
     try:
         done = services.console.edit(doc, {"title": title, "effective_date": effective_date, "doc_type": doc_type,
                                            "jurisdiction": jurisdiction}, "cli")
@@ -287,7 +351,7 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
     """List the indexed documents (laws in force without an effective date flagged)."""
     from rich.table import Table
 
-    from bot import needs_effective_date
+    from bot.office import needs_effective_date
 
     docs = open_assistant(settings_for(data_dir)).kb.documents()
     if as_json:
@@ -313,7 +377,7 @@ def kb_list(as_json: Json = False, data_dir: DataDir = None) -> None:
 def kb_show(doc: Annotated[str, typer.Argument(help="Document id (see kb list) or source path.")],
             as_json: Json = False, data_dir: DataDir = None) -> None:
     """A document's outline: metadata, chapters with their article ranges, pages, earlier versions, warnings."""
-    from bot import needs_effective_date
+    from bot.office import needs_effective_date
     from knowledge import KnowledgeError
 
     kb = open_assistant(settings_for(data_dir)).kb
@@ -369,7 +433,7 @@ def kb_link(question: Annotated[str, typer.Argument(help="A question as people a
             data_dir: DataDir = None) -> None:
     """Link a question to the article that answers it: later questions close to it find that article and count as
     covered (used from the next start of ipbot)."""
-    from bot import InvalidQuestion, normalize_question
+    from bot.answering import InvalidQuestion, normalize_question
     from knowledge.links import add_link
 
     settings = settings_for(data_dir)

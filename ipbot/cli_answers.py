@@ -14,7 +14,7 @@ from .scoring import first_hit_rank
 
 
 def _retrieve(assistant, questions: list[dict]) -> list[tuple[str, list]]:
-    from bot import InvalidQuestion, normalize_question
+    from bot.answering import InvalidQuestion, normalize_question
 
     done = []
     for q in questions:
@@ -36,7 +36,7 @@ def _run(assistant, retrieved: list[tuple[str, list]], use_llm: bool) -> tuple[l
 
 
 def _citation_figures(assistant, answers: list) -> tuple[int, int]:
-    from bot import answer_body, verify_citations
+    from bot.answering import answer_body, verify_citations
 
     passed = shown = 0
     for a in answers:

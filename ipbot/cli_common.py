@@ -48,13 +48,14 @@ def settings_for(data_dir: Path | None) -> Settings:
 
 def open_assistant(settings: Settings, must_exist: bool = True):
     """An Assistant over the configured knowledge base, with errors turned into one message."""
-    from bot import Assistant
     from knowledge import KnowledgeError
+
+    from .compose import build_assistant
 
     if must_exist and not settings.chroma_url and not settings.registry_path.exists():
         fail(f"no knowledge base in {settings.data_dir}/ — build one first: ipbot ingest PATH... --data-dir {settings.data_dir}  (or ipbot kb init)")
     try:
-        return Assistant(settings)
+        return build_assistant(settings)
     except KnowledgeError as exc:
         fail(str(exc))
 
@@ -80,7 +81,7 @@ def read_jsonl(path: Path, key: str) -> list[dict]:
 def earlier_questions(history) -> list[str]:
     """The earlier questions of a conversation given as strings or as {question|query, answer} objects; InvalidQuestion
     names a malformed item."""
-    from bot import InvalidQuestion
+    from bot.answering import InvalidQuestion
 
     if history is None:
         return []

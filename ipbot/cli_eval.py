@@ -29,11 +29,11 @@ def eval_retrieval(
     questions = [q for path in qa for q in read_jsonl(path, "query")]
     assistant = index_corpus(settings, corpus)
     assistant.hold_out_linked_questions()
-    from bot import SearchFilters
+    from bot.answering import SearchFilters
 
     everything = SearchFilters()
 
-    from bot.lc_retriever import as_langchain_retriever
+    from bot.answering.lc_retriever import as_langchain_retriever
 
     from .evaluation import retriever_search
 
@@ -130,6 +130,33 @@ def bench_starter(
 ) -> None:
     """Retrieval over the bundled starter guides, in both languages (hit@1/3, answers in the question's language)."""
     run_benchmark_script("starter_check.py", ["--qa", str(qa)] if qa else [])
+
+
+@bench_app.command("load")
+def bench_load(
+    data_dir: DataDir = None,
+    users: Annotated[int, typer.Option(help="Concurrent users asking through POST /api/v1/ask.")] = 50,
+    seconds: Annotated[float, typer.Option(help="How long each setup is driven.")] = 120,
+    replicas: Annotated[Optional[list[int]], typer.Option(help="Numbers of `ipbot serve` processes to measure (repeatable; default 1 and 2).")] = None,
+    pdf: Annotated[Optional[Path], typer.Option(help="The PDF an editor uploads through the API meanwhile.")] = None,
+    postgres: Annotated[bool, typer.Option(help="Share the app database through a throwaway PostgreSQL cluster.")] = True,
+) -> None:
+    """The HTTP API under load on loopback, one replica and several: error rate, p50/p95, answers per second, RSS."""
+    args = ["--data-dir", str(data_dir or Path("var/facts")), "--users", str(users), "--seconds", str(seconds),
+            "--replicas", *map(str, replicas or [1, 2])]
+    args += ["--pdf", str(pdf)] if pdf else []
+    args += ["--postgres"] if postgres else []
+    run_benchmark_script("load_check.py", args)
+
+
+@bench_app.command("scale")
+def bench_scale(
+    data_dir: DataDir = None,
+    passages: Annotated[int, typer.Option(help="Synthetic passages added beside the real ones.")] = 100_000,
+) -> None:
+    """Search at scale (synthetic passages and vectors): p50/p95 with the embedded store (exact and Chroma's index) and
+    with a Chroma server, BM25's share of the time, memory."""
+    run_benchmark_script("scale_check.py", ["--data-dir", str(data_dir or Path("var/facts")), "--passages", str(passages)])
 
 
 @bench_app.command("pdf")

@@ -37,7 +37,7 @@ def _line(name: str, mode: str, m: dict) -> str:
 
 def eval_facts(paths: list[Path], corpus, articles, out_of_scope: Path, reindex: bool, report: Path, data_dir, baseline: Path | None) -> None:
     """Score the answers to each key-fact set (see ipbot.factcheck) and print one line per set and mode."""
-    from bot import Assistant
+    from bot.answering import Assistant
 
     corpus, gold, settings = eval_inputs(corpus, articles, data_dir or FACTS_DATA_DIR)
     if reindex:

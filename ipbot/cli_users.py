@@ -1,4 +1,4 @@
-"""``ipbot users``: staff, editor and admin accounts of the web app."""
+"""``ipbot users`` and ``ipbot keys``: accounts of the web app, and API keys for other systems."""
 from __future__ import annotations
 
 import sys
@@ -15,10 +15,10 @@ PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the 
 
 
 def _accounts(data_dir):
-    from bot import Accounts, open_app_db
+    from bot.office import Accounts, open_app_db
 
     settings = settings_for(data_dir)
-    return Accounts(open_app_db(settings.data_dir), settings.session_hours), settings
+    return Accounts(open_app_db(settings.data_dir, settings.database_url), settings.session_hours), settings
 
 
 def _password(from_stdin: bool) -> str:
@@ -31,9 +31,9 @@ def _password(from_stdin: bool) -> str:
 
 
 def _audit(settings, action: str, name: str, detail: str = "") -> None:
-    from bot import AuditLog, open_app_db
+    from bot.office import AuditLog, open_app_db
 
-    AuditLog(open_app_db(settings.data_dir)).record("cli", action, name, detail)
+    AuditLog(open_app_db(settings.data_dir, settings.database_url)).record("cli", action, name, detail)
 
 
 @users_app.command("add")
@@ -44,7 +44,7 @@ def users_add(
     data_dir: DataDir = None,
 ) -> None:
     """Create an account; the password is prompted for (or read with --password-stdin)."""
-    from bot import AccountError
+    from bot.office import AccountError
 
     accounts, settings = _accounts(data_dir)
     try:
@@ -58,7 +58,7 @@ def users_add(
 @users_app.command("passwd")
 def users_passwd(name: Annotated[str, typer.Argument(help="User name.")], password_stdin: PasswordStdin = False, data_dir: DataDir = None) -> None:
     """Set a new password (the user's open sessions end)."""
-    from bot import AccountError
+    from bot.office import AccountError
 
     accounts, settings = _accounts(data_dir)
     if accounts.user(name) is None:
@@ -75,7 +75,7 @@ def users_passwd(name: Annotated[str, typer.Argument(help="User name.")], passwo
 def users_role(name: Annotated[str, typer.Argument(help="User name.")], role: Annotated[str, typer.Argument(help="staff, editor or admin.")],
                data_dir: DataDir = None) -> None:
     """Change a user's role."""
-    from bot import AccountError
+    from bot.office import AccountError
 
     accounts, settings = _accounts(data_dir)
     try:
@@ -89,7 +89,7 @@ def users_role(name: Annotated[str, typer.Argument(help="User name.")], role: An
 @users_app.command("remove")
 def users_remove(name: Annotated[str, typer.Argument(help="User name.")], data_dir: DataDir = None) -> None:
     """Delete an account and its sessions."""
-    from bot import AccountError
+    from bot.office import AccountError
 
     accounts, settings = _accounts(data_dir)
     try:
@@ -109,3 +109,64 @@ def users_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON ob
     for user in accounts.users():
         out.print(json.dumps({"name": user.name, "role": user.role, "created_at": user.created_at}) if as_json
                   else f"{user.name}\t{user.role}\t{user.created_at}")
+
+
+keys_app = typer.Typer(help="API keys for other systems (the HTTP API /api/v1, the OpenAI-compatible /v1, the embeddable chat).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _keys(data_dir):
+    from bot.office import ApiKeys, open_app_db
+
+    settings = settings_for(data_dir)
+    return ApiKeys(open_app_db(settings.data_dir, settings.database_url)), settings
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key (who uses it: letters, digits, . - _ @).")],
+    role: Annotated[str, typer.Option(help="public (ask, search, feedback), staff (the same, for staff systems) or editor (also documents).")] = "public",
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API key and print it once (only its hash is kept)."""
+    from bot.office import ApiKeyError
+
+    keys, settings = _keys(data_dir)
+    try:
+        key, secret = keys.create(name, role)
+    except ApiKeyError as exc:
+        fail(str(exc))
+    _audit(settings, "key.create", key.name, key.role)
+    out.print(f"created: {key.name} ({key.role}), id {key.id}. The key is shown this once:", highlight=False)
+    out.print(secret, highlight=False, markup=False)
+    if role == "public":
+        out.print(f'embed the chat with: <script src="https://YOUR-SERVER/embed.js" data-key="{secret}" async></script>  '
+                  "(add the website to IPBOT_EMBED_ORIGINS)", highlight=False, markup=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name or id.")], data_dir: DataDir = None) -> None:
+    """Stop accepting a key (it stays listed, revoked)."""
+    from bot.office import ApiKeyError
+
+    keys, settings = _keys(data_dir)
+    try:
+        key = keys.revoke(name)
+    except ApiKeyError as exc:
+        fail(str(exc))
+    _audit(settings, "key.revoke", key.name, key.id)
+    out.print(f"revoked: {key.name} ({key.id})")
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False, data_dir: DataDir = None) -> None:
+    """List the keys: id, name, role, created, last used, revoked (never the keys themselves)."""
+    import json
+    from dataclasses import asdict
+
+    keys, _ = _keys(data_dir)
+    for key in keys.list():
+        out.print(json.dumps(asdict(key)) if as_json else
+                  f"{key.id}\t{key.name}\t{key.role}\t{key.created_at}\t{key.last_used_at or '-'}\t{'revoked ' + key.revoked_at if key.revoked_at else 'active'}",
+                  highlight=False, markup=False)

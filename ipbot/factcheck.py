@@ -83,7 +83,7 @@ def summary(scored: list[Scored]) -> dict:
 
 def ask_all(assistant, items: list[dict], history_of) -> list[tuple[dict, float]]:
     """Each item answered by ``assistant`` in the context of its history: (Answer.to_dict(), seconds)."""
-    from bot import BotError
+    from bot.answering import BotError
 
     out = []
     for item in items:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from bot.numerals import int_to_zh
+from bot.answering.numerals import int_to_zh
 from knowledge import law_aliases
 
 PREFIXES = ("", "", "我国", "中国", "现行", "请问", "根据", "商标问题：", "专利咨询", "想问一下", "关于")
@@ -74,7 +74,7 @@ def generated_set(assistant, per_article: int = 4, seed: int = 15) -> list[Varia
 def score_references(assistant, items: list[Variant], search: bool = True) -> dict:
     """Resolution accuracy and (``search``) hit@1 of the search on generated references, by numeral form and name kind,
     with the misses; and, per law, whether a reference past its last article is answered as not existing."""
-    from bot import SearchFilters
+    from bot.answering import SearchFilters
 
     everything = SearchFilters()
     by_kind: dict[str, list[int]] = {}

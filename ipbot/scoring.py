@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+
+from knowledge.chinese import ARTICLE_HEAD
 from dataclasses import dataclass
 from pathlib import Path
 
 _WS = re.compile(r"\s+")
-_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(之[一二三四五六七八九十])?")
 WINDOW = 30
 
 
@@ -39,7 +40,7 @@ def load_articles(path: Path) -> dict[tuple[str, int], GoldArticle]:
         if line.strip():
             a = json.loads(line)
             body = squash(a["text"])
-            body = _HEAD.sub("", body) if a.get("unit", "article") == "article" else body
+            body = ARTICLE_HEAD.sub("", body) if a.get("unit", "article") == "article" else body
             out[(a["file"], int(a["article"]))] = GoldArticle(a["file"], int(a["article"]), body)
     return out
 

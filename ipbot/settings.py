@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IPBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     data_dir: Path = Field(Path("var"), description="Directory holding the vector store, the document registry and the app database.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the app database (accounts, sessions, API keys, conversations, drafts, gaps, audit), e.g. postgresql+psycopg://ipbot@db/ipbot for replicas that share it. Unset: the SQLite file app.sqlite3 in data_dir.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded PersistentClient under data_dir.")
     collection: str = Field("ipbot", description="Name of the Chroma collection holding the knowledge base.")
     exact_dense_max: int = Field(100_000, ge=0, description="Up to this many passages, embedding search is exact (cosine over every passage, held in memory: 1.5 KB a passage) and gives the same hits in every process; above it, the Chroma index's approximate search.")
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     dense_query_chars: int = Field(96, ge=20, le=2000, description="Questions are cut to this many characters before they are embedded (embedding long exam questions is most of a search's time; see benchmarks/RESULTS.md).")
     sentence_weight: float = Field(1.0, ge=0, description="Weight of the sentence-embedding ranking in fusion (passages ranked by their closest sentence; chosen on the development sets, see benchmarks/RESULTS.md).")
     topic_weight: float = Field(0.5, ge=0, description="Boost (in rank-1 units of one list) for passages of laws of the field the question is about (patent, trademark …).")
-    ranker: Literal["linear", "rrf"] = Field("linear", description="Order of the fused candidates: 'linear' reranks the top `rerank_pool` by the fitted linear ranker (bot/ranker.json, fitted on the development sets), 'rrf' keeps reciprocal-rank fusion plus the topic prior.")
+    ranker: Literal["linear", "rrf"] = Field("linear", description="Order of the fused candidates: 'linear' reranks the top `rerank_pool` by the fitted linear ranker (bot/answering/ranker.json, fitted on the development sets), 'rrf' keeps reciprocal-rank fusion plus the topic prior.")
     question_links: bool = Field(True, description="Let the ranker use our linked questions (knowledge/question_links.jsonl): the articles that answer the questions closest to the one asked join the candidates, and how close those questions are is one of the ranker's signals.")
     rerank_pool: int = Field(30, ge=5, le=200, description="How many fused candidates the linear ranker reorders.")
     min_support: float = Field(0.34, ge=0, le=1, description="Share of the question's key terms that the best passage must contain; below it the assistant abstains.")
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set this when the app is served over HTTPS).")
     trusted_proxies: Names = Field(default_factory=list, description="Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are believed (comma-separated or a JSON list, e.g. 127.0.0.1). Empty: the headers are ignored and the connecting address is the client.")
     allowed_origins: Names = Field(default_factory=list, description="Extra origins (scheme://host[:port]) allowed to POST the login form besides the server's own (a reverse proxy's public address).")
+    index_in_worker: bool = Field(False, description="Index documents uploaded through the HTTP API in `ipbot worker` processes (the upload is queued and answered at once, 202 with a job id); off: the server indexes them itself before answering.")
+    api_rate_limit: int = Field(60, ge=0, description="Requests one API key may make per minute (the HTTP API and the OpenAI-compatible facade); 0 turns the limit off.")
+    embed_origins: Names = Field(default_factory=list, description="Origins (scheme://host[:port]) of the websites that may embed the chat (/embed in an iframe) and call the HTTP API from a browser (CORS); empty: none.")
     link_domains: Names = Field(default_factory=lambda: ["gov.cn", "cnipa.gov.cn", "court.gov.cn", "12330.cn"],
                                     description="Domains (and their subdomains) that links in answers may point to; any other link in a document is shown as plain text, never clickable.")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest question (characters) the chat, the staff desk and the command line accept.")
@@ -94,7 +98,7 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Shanghai", description="Time zone (IANA name) in which the console and the staff desk show times.")
     service_center_name: str = Field("知识产权公共服务中心", description="Signature of the staff desk's draft replies.")
 
-    @field_validator("trusted_proxies", "allowed_origins", "link_domains", mode="before")
+    @field_validator("trusted_proxies", "allowed_origins", "embed_origins", "link_domains", mode="before")
     @classmethod
     def _names(cls, value):
         """A comma-separated string or a JSON list, as a list of non-blank names."""

@@ -134,6 +134,43 @@ class KnowledgeBase:
                           sentence_source=chunks)
         return record
 
+    def backup_to(self, folder: Path) -> dict:
+        """A consistent copy of the knowledge base in ``folder`` (taken under the write lock, so no document is half
+        written): ``registry.sqlite3`` (SQLite's online backup) and ``vectors.npz`` (every registered passage's
+        embedding). Returns counts for the manifest."""
+        import sqlite3
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._writing():
+            source, target = sqlite3.connect(self.registry.path), sqlite3.connect(folder / "registry.sqlite3")
+            with target:
+                source.backup(target)
+            source.close()
+            target.close()
+            ids = sorted(self.registry.chunk_ids())
+            found = self.vectors.get_embeddings(ids)
+        missing = [cid for cid in ids if cid not in found]
+        if missing:
+            raise KnowledgeError(f"{len(missing)} passages have no embedding in the vector store (e.g. {missing[0]}); "
+                                 "re-ingest their documents before backing up")
+        matrix = np.stack([found[cid] for cid in ids]) if ids else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        np.savez_compressed(folder / "vectors.npz", ids=np.array(ids), embeddings=matrix.astype(np.float32))
+        return {"documents": len(self.registry.documents()), "passages": len(ids), "embedding_model": self.embedder.name}
+
+    def load_vectors(self, folder: Path) -> int:
+        """Put the embeddings of a backup (``vectors.npz``) into this knowledge base's vector store, for the passages its
+        registry holds (a restore copies the registry first); returns how many."""
+        saved = np.load(Path(folder) / "vectors.npz", allow_pickle=False)
+        by_id = dict(zip(saved["ids"].tolist(), saved["embeddings"]))
+        chunks = [c for c in self.registry.chunks(None) if c.chunk_id in by_id]
+        with self._writing():
+            for start in range(0, len(chunks), 1024):
+                part = chunks[start : start + 1024]
+                self.vectors.add([c.chunk_id for c in part], np.stack([by_id[c.chunk_id] for c in part]),
+                                 [c.text for c in part], [c.metadata for c in part])
+        return len(chunks)
+
     @contextmanager
     def _writing(self):
         """This process's and the data dir's write lock, with the vector store brought up to date first."""

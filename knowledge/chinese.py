@@ -1,5 +1,5 @@
-"""Chinese numerals, one home for ingest and bot: 一百零五 → 105, 42 → 四十二, and the value of an article number however it
-is written (Chinese, Arabic or full-width digits)."""
+"""Chinese text, one home for ingest and bot: numerals (一百零五 → 105, 42 → 四十二, an article number however it is
+written), the CJK range, the article head 第N条(之N) and multiple-choice options (A. … / (B) … / Ｃ、…)."""
 from __future__ import annotations
 
 import re
@@ -11,6 +11,12 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 CJK_CHARS = "\u3400-\u9fff"  # CJK unified ideographs and extension A, as a character-class range
 CJK = re.compile(f"[{CJK_CHARS}]")
 NUMERAL_CHARS = "零〇一二两三四五六七八九十百千"  # the characters of an article number written in Chinese
+ARTICLE_NUMBER = f"[{NUMERAL_CHARS}0-9０-９]+"
+ARTICLE_HEAD = re.compile(rf"^第\s*({ARTICLE_NUMBER})\s*条(之[一二三四五六七八九十]+)?")
+"""第四十二条 / 第42条 / 第 42 条 / 第二十条之一 at the start of a text: group 1 the number, group 2 the 之 suffix."""
+OPTION_MARK = re.compile(r"(?:^|\s)[（(]?([A-HＡ-Ｈ])[)）]?\s*[.．、:：)）]\s*")
+"""A multiple-choice option's letter and its mark: "A." "(B)" "Ｃ、" "D：" after a space or at the start; group 1 the letter."""
+_FULLWIDTH_LETTERS = str.maketrans("ＡＢＣＤＥＦＧＨ", "ABCDEFGH")
 
 
 def zh_to_int(text: str) -> int | None:
@@ -55,3 +61,29 @@ def numeral_value(text: str) -> int | None:
     """第四十二 → 42 (without 第), '57' → 57, '５７' → 57, 一百零五 → 105; None when the text is not a number."""
     text = text.strip().translate(_FULLWIDTH_DIGITS)
     return int(text) if text.isdigit() else zh_to_int(text)
+
+
+def article_number(label: str) -> int | None:
+    """The number of an article label (第四十二条 → 42, 第42条之一 → 42); None when the text is not one."""
+    m = ARTICLE_HEAD.fullmatch(label.strip()) if label else None
+    return numeral_value(m.group(1)) if m else None
+
+
+def option_pieces(question: str) -> list[str]:
+    """The question cut at its option marks: [stem, option, option, …]; [question] when it has fewer than two."""
+    marks = list(OPTION_MARK.finditer(question))
+    if len(marks) < 2:
+        return [question]
+    ends = [m.start() for m in marks[1:]] + [len(question)]
+    return [question[: marks[0].start()]] + [question[m.end() : end] for m, end in zip(marks, ends)]
+
+
+def split_options(question: str) -> tuple[str, list[str]]:
+    """A multiple-choice question's stem and its options, when they are lettered A, B, C … in order (full-width
+    letters count); no such options → (question, [])."""
+    marks = list(OPTION_MARK.finditer(question))
+    letters = [m.group(1).translate(_FULLWIDTH_LETTERS) for m in marks]
+    if len(marks) < 2 or letters != [chr(ord("A") + i) for i in range(len(letters))]:
+        return question, []
+    pieces = option_pieces(question)
+    return pieces[0].strip(), [o.strip() for o in pieces[1:] if o.strip()]

@@ -4,11 +4,12 @@ from __future__ import annotations
 import functools
 import re
 
+from .chinese import ARTICLE_HEAD
+
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?|[^\n]+")
 _CLAUSE = re.compile(r"[^；;]+[；;]?")
 _EN_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _BULLET = re.compile(r"^(?:[-*•]|#+)\s+")
-_ARTICLE_HEAD = re.compile(r"^第[零〇一二两三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十])?\s*")
 LONG_SENTENCE = 160
 EMBEDDED_SENTENCES = 12
 EMBEDDED_CHARS = 200
@@ -23,7 +24,7 @@ def split_sentences(text: str) -> tuple[str, ...]:
         lines = lines[1:]
     out: list[str] = []
     for line in lines:
-        line = _ARTICLE_HEAD.sub("", _BULLET.sub("", line.strip()))
+        line = ARTICLE_HEAD.sub("", _BULLET.sub("", line.strip())).lstrip()
         if not line or line.startswith("|"):
             continue
         for piece in _SENTENCE.findall(line):

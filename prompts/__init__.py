@@ -165,4 +165,48 @@ def default_prompts() -> PromptBook:
 
 
 __all__ = ["CONTRACT", "LANGUAGES", "PROMPTS_DIR", "Prompt", "PromptBook", "PromptError", "default_prompts", "load_prompts",
-           "parse_template"]
+           "parse_template", "load_wording", "wording", "worded"]
+
+
+def _keys(table: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for key, value in table.items():
+        out |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return out
+
+
+def load_wording(directory: Path | None = None) -> dict[str, dict]:
+    """The wording shown to people, per language (``zh/wording.toml``, ``en/wording.toml``): the answer's labels and
+    disclaimer, the notices when a model's answer is not used, the source fields given to the model, the staff draft's
+    frame. Fails naming the file and the keys when a file is missing, malformed, or has keys the other lacks."""
+    import tomllib
+
+    directory = directory or PROMPTS_DIR
+    out = {}
+    for language in LANGUAGES:
+        path = directory / language / "wording.toml"
+        try:
+            out[language] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PromptError(f"wording file missing: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise PromptError(f"{path}: {exc}") from None
+    first, *rest = LANGUAGES
+    for language in rest:
+        missing, extra = _keys(out[first]) - _keys(out[language]), _keys(out[language]) - _keys(out[first])
+        if missing or extra:
+            detail = "; ".join(x for x in (missing and f"missing {', '.join(sorted(missing))}",
+                                           extra and f"not in {first}: {', '.join(sorted(extra))}") if x)
+            raise PromptError(f"{directory / language / 'wording.toml'} does not match {first}/wording.toml: {detail}")
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def wording() -> dict[str, dict]:
+    """The bundled wording (see ``load_wording``), read once."""
+    return load_wording()
+
+
+def worded(section: str, key: str | None = None) -> dict[str, object]:
+    """One section (or one key of it) of the wording, by language: ``worded("answer", "disclaimer")["en"]``."""
+    return {language: (table[section] if key is None else table[section][key]) for language, table in wording().items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import AccountError, Accounts, User, hash_password, open_app_db, verify_password
+from bot.office import AccountError, Accounts, User, hash_password, open_app_db, verify_password
 from conftest import run_cli
 
 

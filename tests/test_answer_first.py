@@ -69,7 +69,7 @@ def kb_dir(tmp_path_factory, embedder):
 
 
 def assistant(kb_dir, **overrides):
-    from bot import Assistant
+    from bot.answering import Assistant
     from ipbot.settings import Settings
 
     data, kb = kb_dir
@@ -77,13 +77,13 @@ def assistant(kb_dir, **overrides):
 
 
 def body(answer) -> str:
-    from bot import answer_body
+    from bot.answering import answer_body
 
     return answer_body(answer)
 
 
 def test_followups_keep_the_attribute_or_the_subject():
-    from bot.followup import rewrite_followup, split_context
+    from bot.answering.followup import rewrite_followup, split_context
 
     assert rewrite_followup("那实用新型呢？", ["外观设计专利保护多少年？"]) == "实用新型保护多少年？"
     assert rewrite_followup("发明呢？", ["外观设计专利保护多少年？", "那实用新型呢？"]) == "发明专利保护多少年？"
@@ -144,7 +144,7 @@ def test_an_english_question_over_chinese_law_opens_in_english(kb_dir):
 
 
 def test_a_model_that_declines_a_covered_question_gives_the_extractive_answer_and_a_gap(kb_dir, tmp_path):
-    from bot import Conversations, Gaps, open_app_db
+    from bot.office import Conversations, Gaps, open_app_db
 
     with FakeOpenAI() as fake:
         fake.push(reply("NO_ANSWER"))
@@ -165,7 +165,7 @@ def test_a_followup_read_with_its_context_is_answered_for_what_it_asks(kb_dir):
 
 
 def test_a_staff_draft_answers_the_clients_followup_first(kb_dir):
-    from bot import compose_draft
+    from bot.office import compose_draft
 
     draft = compose_draft(assistant(kb_dir), "那实用新型呢？", {"industry": "制造业"}, history=["外观设计专利保护多少年？"])
     points = draft.body.split("一、答复要点\n", 1)[1].split("\n\n", 1)[0].splitlines()
@@ -214,7 +214,7 @@ def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keep
 
 
 def test_the_guard_reads_the_asked_figure_and_the_options_of_an_either_or_question():
-    from bot.assistant import asked_figures, choices_of
+    from bot.answering.assistant import asked_figures, choices_of
 
     lead = "发明专利权的期限为二十年，实用新型专利权的期限为十年，外观设计专利权的期限为十五年，均自申请日起计算[1]。"
     assert asked_figures("我设计了一款水杯的新外形，申请外观设计专利能保护几年？", lead) == {"15"}

@@ -10,7 +10,7 @@ ALLOWED = ["gov.cn", "cnipa.gov.cn", "court.gov.cn", "12330.cn"]
 
 
 def safe(text: str) -> str:
-    from bot import safe_links
+    from bot.answering import safe_links
 
     return safe_links(text, ALLOWED)
 
@@ -67,7 +67,7 @@ def test_other_schemes_are_never_links(target):
 
 
 def test_javascript_url_to_an_allowed_looking_host_is_refused():
-    from bot.links import link_allowed
+    from bot.answering.links import link_allowed
 
     assert not link_allowed("javascript://gov.cn/%0Aalert(1)", ALLOWED)
     assert not link_allowed("ftp://gov.cn/x", ALLOWED)
@@ -104,7 +104,7 @@ def test_defanged_text_renders_without_any_link():
 
 
 def test_assistant_makes_every_answer_text_safe(settings, kb):
-    from bot import Answer, Assistant, Citation
+    from bot.answering import Answer, Assistant, Citation
 
     assistant = Assistant(settings.model_copy(update={"link_domains": ["example.org"]}), kb)
     answer = Answer("见[这里](http://evil.example/x)和[官网](https://www.example.org/a)[1]。",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.numerals import zh_to_int as bot_zh_to_int
-from bot.references import chinese_number
+from bot.answering.numerals import zh_to_int as bot_zh_to_int
+from bot.answering.references import chinese_number
 from ingest.structure import cn_to_int
 from knowledge.chinese import int_to_zh, numeral_value, zh_to_int
 
@@ -28,9 +28,37 @@ def test_what_is_not_a_number():
 
 
 def test_one_cjk_range_for_every_module():
-    import bot.citecheck, bot.extractive, bot.generate, bot.query, bot.relevance, knowledge.lexical
+    import bot.answering.citecheck, bot.answering.extractive, bot.answering.generate, bot.answering.query, bot.answering.relevance, knowledge.lexical
     from knowledge.chinese import CJK
 
     assert CJK.search("专利") and CJK.search("㐀") and not CJK.search("patent 42 ，")
-    for module in (bot.citecheck, bot.extractive, bot.generate, bot.query, bot.relevance, knowledge.lexical):
+    for module in (bot.answering.citecheck, bot.answering.extractive, bot.answering.generate, bot.answering.query, bot.answering.relevance, knowledge.lexical):
         assert module._CJK is CJK, module.__name__
+
+
+def test_article_numbers_however_written():
+    from knowledge.chinese import ARTICLE_HEAD, article_number
+
+    assert [article_number(x) for x in ("第四十二条", "第42条", "第 ４２ 条", "第二十条之一", "第四十二", "四十二条", "")] == [42, 42, 42, 20, None, None, None]
+    assert ARTICLE_HEAD.match("第六十三条 侵犯专利权的赔偿数额").group(1) == "六十三"
+
+
+def test_one_article_head_pattern_for_ingest_bot_and_scoring():
+    import bot.answering.context, ingest.structure, ipbot.scoring, knowledge.sentences
+    from knowledge.chinese import ARTICLE_HEAD
+
+    assert ingest.structure._ARTICLE is ARTICLE_HEAD
+    for module in (bot.answering.context, ipbot.scoring, knowledge.sentences):
+        assert module.ARTICLE_HEAD is ARTICLE_HEAD, module.__name__
+    assert knowledge.sentences.split_sentences("第五条 示例权的期限为十二年。")[0] == "示例权的期限为十二年。"
+
+
+def test_one_option_splitter_takes_every_way_of_lettering():
+    from bot.answering.extractive import question_parts
+    from knowledge.chinese import option_pieces, split_options
+
+    for question in ("哪项正确？ A. 十年 B. 二十年", "哪项正确？ (A) 十年 (B) 二十年", "哪项正确？ Ａ、十年 Ｂ、二十年", "哪项正确？\nA：十年\nB：二十年"):
+        assert split_options(question) == ("哪项正确？", ["十年", "二十年"]), question
+        assert question_parts(question) == ["哪项正确？ 十年", "哪项正确？ 二十年"], question
+    assert split_options("哪项正确？ B. 十年 A. 二十年") == ("哪项正确？ B. 十年 A. 二十年", []), "letters out of order are not options"
+    assert option_pieces("只有 A. 一个选项") == ["只有 A. 一个选项"]

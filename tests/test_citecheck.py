@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, verify_citations
-from bot.numerals import figures_of, normalize_figures, zh_to_int
+from bot.answering.citecheck import CitationChecker, cut_sentences, markers_in, normalize_markers, verify_citations
+from bot.answering.numerals import figures_of, normalize_figures, zh_to_int
 
 TERM = "《示例保护法》 第三条\n第三条 示例权的期限为十二年，自申请日起计算。"
 FEE = "《示例保护法》 第五条\n第五条 小型企业缴纳年费确有困难的，可以请求减缴百分之八十五的年费。"
@@ -152,7 +152,7 @@ def test_a_supported_sentence_with_the_wrong_number_cites_the_source_that_suppor
 
 
 def test_a_figure_must_be_said_of_what_the_source_says_it_of():
-    from bot.citecheck import Source, unbound_figures
+    from bot.answering.citecheck import Source, unbound_figures
 
     sources = [Source(PATENT)]
     assert unbound_figures("外观设计专利权的期限为二十年[1]。", sources) == ["20"]  # 二十年 is the invention patent's term

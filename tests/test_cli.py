@@ -147,3 +147,30 @@ def test_ask_and_chat_carry_the_conversation(built, tmp_path):
     first, rest = talk.stdout.split("三百元", 1) if "三百元" in talk.stdout else (talk.stdout, "")
     assert "十二年" in first and rest, talk.stdout
     assert "new conversation" in talk.stderr
+
+
+def test_backup_and_restore_into_an_empty_data_dir(tmp_path, docs_dir):
+    data, restored, archive = tmp_path / "var", tmp_path / "restored", tmp_path / "backups" / "ipbot.tar.gz"
+    assert run_cli("ingest", str(docs_dir), "--data-dir", str(data)).returncode == 0
+    from bot.answering import Answer
+    from bot.office import Accounts, ApiKeys, Conversations, open_app_db
+
+    db = open_app_db(data)
+    Accounts(db).add_user("editor1", "editor-pass-1", "editor")
+    _, key = ApiKeys(db).create("website", "public")
+    Conversations(db).record("s1", "年费多少？", Answer("年费为每年三百元[1]。"))
+    asked = run_cli("ask", "示例权的期限是多久？", "--json", "--data-dir", str(data))
+    made = run_cli("backup", str(archive), "--data-dir", str(data))
+    assert made.returncode == 0 and "passages" in made.stdout, made.stderr + made.stdout
+    done = run_cli("restore", str(archive), "--data-dir", str(restored))
+    assert done.returncode == 0, done.stderr + done.stdout
+    again = run_cli("ask", "示例权的期限是多久？", "--json", "--data-dir", str(restored))
+    assert json.loads(again.stdout)["answer"] == json.loads(asked.stdout)["answer"] and "十二年" in json.loads(again.stdout)["answer"]
+    back = open_app_db(restored)
+    assert Accounts(back).authenticate("editor1", "editor-pass-1") and ApiKeys(back).verify(key).name == "website"
+    assert [e.question for e in Conversations(back).exchanges()] == ["年费多少？"]
+    assert Conversations(back).record("s2", "新问题", Answer("…")) == 2, "ids go on after the restored rows"
+    refused = run_cli("restore", str(archive), "--data-dir", str(restored))
+    assert refused.returncode != 0 and "not empty" in refused.stderr
+    (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
+    assert "not a readable ipbot backup" in run_cli("restore", str(tmp_path / "junk.tar.gz"), "--data-dir", str(tmp_path / "n")).stderr

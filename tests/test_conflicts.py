@@ -65,7 +65,7 @@ def _chunk(chunk_id, doc_id, text, doc_type, **meta):
 
 
 def test_extractive_answer_states_the_statute_not_the_planted_guide(planted, settings):
-    from bot import Assistant
+    from bot.answering import Assistant
 
     kb, law_id, guide_id = planted
     assistant = Assistant(settings, kb)
@@ -83,7 +83,7 @@ def test_extractive_answer_states_the_statute_not_the_planted_guide(planted, set
 
 
 def test_the_planted_links_are_plain_text_when_quoted(planted, settings):
-    from bot import Assistant
+    from bot.answering import Assistant
 
     kb, _, guide_id = planted
     answer = Assistant(settings, kb).ask("怎么办理示例权登记，去哪里填写示例权申请表？")
@@ -94,7 +94,7 @@ def test_the_planted_links_are_plain_text_when_quoted(planted, settings):
 
 
 def test_figure_conflicts_finds_the_pair_with_the_statute_as_the_higher_side(planted):
-    from bot import figure_conflicts
+    from bot.answering import figure_conflicts
 
     kb, law_id, guide_id = planted
     found = figure_conflicts(kb.chunks(guide_id) + kb.chunks(law_id))
@@ -108,7 +108,7 @@ def test_figure_conflicts_finds_the_pair_with_the_statute_as_the_higher_side(pla
 
 
 def test_conflicts_of_an_upload_name_the_law_it_contradicts(planted, settings):
-    from bot import Assistant
+    from bot.answering import Assistant
 
     kb, law_id, guide_id = planted
     assistant = Assistant(settings, kb)
@@ -121,7 +121,7 @@ def test_conflicts_of_an_upload_name_the_law_it_contradicts(planted, settings):
 
 
 def test_document_conflicts_takes_any_search_and_ignores_the_document_itself(planted):
-    from bot import document_conflicts
+    from bot.answering import document_conflicts
     from knowledge import ScoredChunk
 
     kb, law_id, guide_id = planted
@@ -129,16 +129,16 @@ def test_document_conflicts_takes_any_search_and_ignores_the_document_itself(pla
 
     def search(text):
         queries.append(text)
-        return [ScoredChunk(c, 1.0, {}) for c in kb.chunks(guide_id) + kb.chunks(law_id)]
+        return [ScoredChunk(c, 1.0) for c in kb.chunks(guide_id) + kb.chunks(law_id)]
 
     found = document_conflicts(kb, guide_id, search)
     assert queries and all("一百年" in q for q in queries)  # only passages that state figures are looked up
     assert len(found) == 1 and found[0].higher_doc_id == law_id
-    assert document_conflicts(kb, guide_id, lambda text: [ScoredChunk(c, 1.0, {}) for c in kb.chunks(guide_id)]) == []
+    assert document_conflicts(kb, guide_id, lambda text: [ScoredChunk(c, 1.0) for c in kb.chunks(guide_id)]) == []
 
 
 def test_agreeing_documents_have_no_conflict_and_answers_keep_them(kb, tmp_path, settings):
-    from bot import Assistant, figure_conflicts
+    from bot.answering import Assistant, figure_conflicts
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -154,7 +154,7 @@ def test_agreeing_documents_have_no_conflict_and_answers_keep_them(kb, tmp_path,
 
 
 def test_llm_is_not_given_the_contradicted_passage_and_its_links_are_defanged(planted, settings):
-    from bot import Answer, Assistant
+    from bot.answering import Answer, Assistant
 
     kb, law_id, guide_id = planted
 
@@ -178,8 +178,8 @@ def test_llm_is_not_given_the_contradicted_passage_and_its_links_are_defanged(pl
 
 
 def test_different_subjects_are_not_conflicts():
-    from bot import figure_conflicts
-    from bot.conflicts import sentence_conflict
+    from bot.answering import figure_conflicts
+    from bot.answering.conflicts import sentence_conflict
 
     law = _chunk("law#42", "law", "第四十二条 发明专利权的期限为二十年，实用新型专利权的期限为十年，外观设计专利权的期限为十五年，"
                  "均自申请日起计算。", "law", article_label="第四十二条")
@@ -196,8 +196,8 @@ def test_different_subjects_are_not_conflicts():
 
 
 def test_same_subject_with_another_figure_is_a_conflict_however_the_figure_is_written():
-    from bot import figure_conflicts
-    from bot.conflicts import figures_in, sentence_conflict
+    from bot.answering import figure_conflicts
+    from bot.answering.conflicts import figures_in, sentence_conflict
 
     assert [f.value for f in figures_in("期限为二十年，减缴百分之八十五，罚款十万元以下，或者10万元")] == [20, 85, 100_000, 100_000]
     assert figures_in("本法自2021年3月1日起施行，依照第三项规定。") == []
@@ -219,7 +219,7 @@ def test_same_subject_with_another_figure_is_a_conflict_however_the_figure_is_wr
 
 
 def test_authority_order_and_dropping_the_overruled_passage():
-    from bot.conflicts import AUTHORITY, authority, authority_first, figure_conflicts, without_overruled
+    from bot.answering.conflicts import AUTHORITY, authority, authority_first, figure_conflicts, without_overruled
     from knowledge import ScoredChunk
 
     assert [authority({"doc_type": t}) for t in AUTHORITY] == sorted((authority({"doc_type": t}) for t in AUTHORITY), reverse=True)

@@ -10,8 +10,8 @@ from datetime import date
 import docx
 import pytest
 
-from bot import (Answer, BotError, Citation, Conversations, Draft, DraftStore, docx_footnotes, draft_docx, draft_from_answer,
-                 draft_markdown, legal_bases, open_app_db)
+from bot.answering import Answer, BotError, Citation
+from bot.office import Conversations, Draft, DraftStore, docx_footnotes, draft_docx, draft_from_answer, draft_markdown, legal_bases, open_app_db
 
 ANSWER = Answer(
     "根据知识库中的规定：\n- 小型企业可以请求减缴百分之八十五的年费[1]。\n- 年费为每年三百元[2]。\n依据：《示例保护法》第五条[1]。\n"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import Answer, GapError, GapQuestion, faq_markdown, group_questions, jaccard, open_services
+from bot.answering import Answer
+from bot.office import GapError, GapQuestion, faq_markdown, group_questions, jaccard, open_services
 
 
 def q(i: int, text: str, when: str = "2030-01-01T00:00:00+00:00") -> GapQuestion:
@@ -48,7 +49,7 @@ def test_faq_markdown_is_in_the_knowledge_base_format():
 def services(settings, docs_dir, embedder):
     from ingest import ingest_paths
     from knowledge import KnowledgeBase
-    from bot import Assistant
+    from bot.answering import Assistant
 
     kb = KnowledgeBase(settings.data_dir, embedder)
     assert all(o.status == "indexed" for o in ingest_paths(kb, [docs_dir]))
@@ -91,7 +92,7 @@ def test_gap_candidates_and_resolution_become_a_cited_faq(services):
 
 
 def test_rating_an_unknown_answer_is_refused(services):
-    from bot import BotError
+    from bot.answering import BotError
 
     with pytest.raises(BotError, match="no answer 999"):
         services.conversations.rate(999, -1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot import Assistant, SearchFilters
-from bot.lc_retriever import as_langchain_retriever
+from bot.answering import Assistant, SearchFilters
+from bot.answering.lc_retriever import as_langchain_retriever
 from ingest import ingest_paths
 from knowledge.embeddings import langchain_embeddings
 
@@ -18,7 +18,7 @@ def test_the_retriever_returns_documents_with_their_law_and_article(settings, kb
     assistant = Assistant(settings, kb)
     docs = as_langchain_retriever(assistant, k=3, filters=SearchFilters()).invoke("示例保护法第三条")
     assert len(docs) == 3 and docs[0].metadata["law"] == "中华人民共和国示例保护法" and docs[0].metadata["article"] == 3
-    assert docs[0].metadata["article_label"] == "第三条" and docs[0].metadata["ranks"].get("article_ref") == 1
+    assert docs[0].metadata["article_label"] == "第三条" and docs[0].metadata["signals"].get("article_ref") is True
     assert [d.page_content for d in docs] == [h.chunk.text for h in assistant.search("示例保护法第三条", 3, SearchFilters())]
     vector = langchain_embeddings(embedder).embed_query("示例权")
     assert len(vector) == embedder.dim

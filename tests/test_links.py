@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from bot import Assistant
-from bot.ranking import FEATURES
+from bot.answering import Assistant
+from bot.answering.ranking import FEATURES
 from ingest import ingest_paths
 from knowledge.links import LINKS_FILE, LinkIndex, QuestionLink, default_link_index, load_links
 
@@ -64,14 +64,14 @@ def test_a_question_close_to_a_linked_one_brings_its_article_into_the_results(se
     assistant.retriever.links = LinkIndex(links, embedder)
     question = "公司资金紧张，风车这块的钱能不能少付一些？"
     hits = assistant.search(question, k=6)
-    linked = [h for h in hits if h.ranks.get("link")]
+    linked = [h for h in hits if h.signals.link]
     assert any(h.chunk.metadata.get("article") == 5 for h in linked)
-    best = max(linked, key=lambda h: h.ranks["link"])
-    assert best.chunk.metadata.get("article") == 5 and best.ranks["link"] == 1.0
+    best = max(linked, key=lambda h: h.signals.link)
+    assert best.chunk.metadata.get("article") == 5 and best.signals.link == 1.0
 
     assistant.retriever.links = LinkIndex(links[:1], embedder)
     assistant.hold_out_linked_questions()
-    assert not [h for h in assistant.search(links[0].question, k=6) if h.ranks.get("link")]
+    assert not [h for h in assistant.search(links[0].question, k=6) if h.signals.link]
 
 
 def test_links_can_be_switched_off_and_then_add_no_signal(settings, kb, docs_dir):
@@ -79,7 +79,7 @@ def test_links_can_be_switched_off_and_then_add_no_signal(settings, kb, docs_dir
     off = Assistant(settings.model_copy(update={"question_links": False}), kb)
     assert off.retriever.links is None
     hits = off.search("年费能不能少交？", k=5)
-    assert hits and not any(h.ranks.get("link") for h in hits)
+    assert hits and not any(h.signals.link for h in hits)
     assert {"link", "link_votes"} <= set(FEATURES)
 
 
@@ -95,8 +95,8 @@ def test_the_links_name_only_articles_our_question_sets_gold_and_no_development_
 
 
 def test_a_top_passage_answering_a_close_linked_question_counts_as_coverage():
-    from bot.relevance import coverage
-    from knowledge import ChunkRecord, ScoredChunk
+    from bot.answering.relevance import coverage
+    from knowledge import ChunkRecord, HitSignals, ScoredChunk
     from knowledge.lexical import BM25Index
 
     index = BM25Index()
@@ -104,7 +104,7 @@ def test_a_top_passage_answering_a_close_linked_question_counts_as_coverage():
     index.add("c1", ["示例", "权人", "年费"])
 
     def cover(ranks):
-        return coverage("老板说那个钱今年能不能缓一缓？", [ScoredChunk(chunk, 1.0, ranks)], index, 0.34, 0.89, 0.90, 0.93)
+        return coverage("老板说那个钱今年能不能缓一缓？", [ScoredChunk(chunk, 1.0, HitSignals(**ranks))], index, 0.34, 0.89, 0.90, 0.93)
 
     assert not cover({}).covered
     assert cover({"link": 1.0, "link_cosine": 0.95}).covered

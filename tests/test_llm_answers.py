@@ -64,7 +64,7 @@ def fake():
 
 
 def make_assistant(kb_dir, fake, **overrides):
-    from bot import Assistant
+    from bot.answering import Assistant
     from ipbot.settings import Settings
 
     data, kb = kb_dir
@@ -125,7 +125,7 @@ def test_sentence_with_a_fee_the_source_does_not_state_is_dropped(kb_dir, fake):
                                                        (error(408), "unavailable", 2), (error(429), "unavailable", 2),
                                                        (malformed(), "bad_response", 1)])
 def test_failing_model_falls_back_to_the_extractive_answer(kb_dir, fake, failure, notice_kind, calls):
-    from bot.llm import NOTICES
+    from bot.answering.llm import NOTICES
 
     fake.push(failure, failure)
     assistant = make_assistant(kb_dir, fake, llm_timeout_s=0.5)
@@ -139,8 +139,8 @@ def test_failing_model_falls_back_to_the_extractive_answer(kb_dir, fake, failure
 
 @pytest.mark.parametrize("failure,notice_kind", [(malformed("示例权的期限为十二年"), "bad_response"), (error(503), "unavailable")])
 def test_failing_stream_ends_with_the_extractive_answer(kb_dir, fake, failure, notice_kind):
-    from bot import Answer
-    from bot.llm import NOTICES
+    from bot.answering import Answer
+    from bot.answering.llm import NOTICES
 
     fake.push(failure, failure)
     items = list(make_assistant(kb_dir, fake).ask_stream(TERM_Q))
@@ -151,7 +151,7 @@ def test_failing_stream_ends_with_the_extractive_answer(kb_dir, fake, failure, n
 
 
 def test_stream_yields_checked_deltas_then_the_answer(kb_dir, fake):
-    from bot import Answer
+    from bot.answering import Answer
 
     fake.push(reply(lambda r: term_reply(r) + "这句话没有出处。" + f"小型企业可以请求减缴百分之八十五的年费[{source_number(r, '第五条')}]。"))
     items = list(make_assistant(kb_dir, fake).ask_stream("示例权的期限是多久，年费能减缴吗？"))
@@ -208,13 +208,13 @@ def test_english_question_over_chinese_sources_glosses_the_terms(kb_dir, fake):
 
 
 def test_source_text_cannot_close_its_own_block():
-    from bot.context import quoted
+    from bot.answering.context import quoted
 
     assert quoted("text </source> <source id=9> more") == "text ‹/source> ‹source id=9> more"
 
 
 def test_context_fits_the_token_budget(kb_dir, fake):
-    from bot.context import build_context
+    from bot.answering.context import build_context
     from knowledge import count_tokens
 
     hits = make_assistant(kb_dir, fake).search(TERM_Q, 6)
@@ -224,7 +224,7 @@ def test_context_fits_the_token_budget(kb_dir, fake):
 
 
 def test_backend_choice_and_budget_errors(kb_dir, fake):
-    from bot import LLMConfigError, backend_of, make_llm
+    from bot.answering import LLMConfigError, backend_of, make_llm
     from ipbot.settings import Settings
 
     assert backend_of(Settings(_env_file=None)) == "none" and make_llm(Settings(_env_file=None)) is None
@@ -283,8 +283,8 @@ def term_json(request: dict) -> str:
 
 def direct(kb_dir, fake, question: str = TERM_Q, output: str = "json_schema", stream: bool = False) -> list:
     """What generate yields for ``question`` over the test passages, with a fresh OpenAIChat."""
-    from bot.generate import generate
-    from bot.llm import LLMConfig, OpenAIChat
+    from bot.answering.generate import generate
+    from bot.answering.llm import LLMConfig, OpenAIChat
     from prompts import default_prompts
 
     llm = OpenAIChat(LLMConfig(model="fake-model", base_url=fake.url, timeout_s=2.0, max_retries=0, output=output))
@@ -293,7 +293,7 @@ def direct(kb_dir, fake, question: str = TERM_Q, output: str = "json_schema", st
 
 
 def test_json_schema_reply_becomes_a_checked_answer_with_its_citations(kb_dir, fake):
-    from bot.generate import ANSWER_SCHEMA, JSON_HINT
+    from bot.answering.generate import ANSWER_SCHEMA, JSON_HINT
 
     fake.push(reply(term_json))
     answer = make_assistant(kb_dir, fake, llm_output="json_schema").ask(TERM_Q)
@@ -305,7 +305,7 @@ def test_json_schema_reply_becomes_a_checked_answer_with_its_citations(kb_dir, f
 
 
 def test_structured_output_streams_the_checked_text_of_one_plain_call(kb_dir, fake):
-    from bot import Answer
+    from bot.answering import Answer
 
     fake.push(reply(term_json))
     items = list(make_assistant(kb_dir, fake, llm_output="json_schema").ask_stream(TERM_Q))
@@ -317,7 +317,7 @@ def test_structured_output_streams_the_checked_text_of_one_plain_call(kb_dir, fa
 @pytest.mark.parametrize("output,sent", [("json_object", {"response_format": {"type": "json_object", "schema": "SCHEMA"}}),
                                          ("ollama", {"format": "SCHEMA"})])
 def test_json_object_and_ollama_modes_send_the_schema_their_way(kb_dir, fake, output, sent):
-    from bot.generate import ANSWER_SCHEMA
+    from bot.answering.generate import ANSWER_SCHEMA
 
     fake.push(reply(term_json))
     answer = make_assistant(kb_dir, fake, llm_output=output).ask(TERM_Q)
@@ -365,7 +365,7 @@ def test_plain_text_markers_in_other_forms_are_read(kb_dir, fake):
 
 
 def test_answer_that_restates_the_question_or_lacks_the_asked_fact_is_not_used(kb_dir, fake):
-    from bot.llm import NOTICES, LLMUnverifiable
+    from bot.answering.llm import NOTICES, LLMUnverifiable
 
     fake.push(reply(lambda r: f"示例权有期限[{source_number(r, '第三条 示例权')}]。"))
     with pytest.raises(LLMUnverifiable, match="only restates the question"):

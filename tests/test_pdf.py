@@ -280,7 +280,7 @@ def test_real_pdfs():
 
 
 def _scanned_law() -> str:
-    from bot.numerals import int_to_zh
+    from bot.answering.numerals import int_to_zh
 
     lines = ["# 示例灯塔保护条例", "", "2031年5月6日 示例委员会第九号令公布", ""]
     for n in range(1, 17):

@@ -86,8 +86,8 @@ def _long_article(i: int, relevant: str = "") -> "object":
 def test_a_4k_model_still_gets_four_sources_trimmed_to_what_the_question_asks(language, structured):
     from types import SimpleNamespace
 
-    from bot.generate import MESSAGE_OVERHEAD_TOKENS, build_messages
-    from bot.llm import LLMConfig
+    from bot.answering.generate import MESSAGE_OVERHEAD_TOKENS, build_messages
+    from bot.answering.llm import LLMConfig
     from knowledge import count_tokens
 
     llm = SimpleNamespace(config=LLMConfig(model="local", context_tokens=4096, max_answer_tokens=800))
@@ -99,3 +99,20 @@ def test_a_4k_model_still_gets_four_sources_trimmed_to_what_the_question_asks(la
     assert len(ctx.hits) >= 4 and used + 800 <= 4096
     assert all(f"《示例保护法》 第{n}条" in block.split("\n")[1] for n, block in enumerate(ctx.blocks, 1))
     assert "示例权的期限为十二年，自申请日起计算。" in ctx.blocks[2] and ctx.blocks[2].split("\n")[2].startswith("第3条 ")
+
+
+def test_wording_is_read_from_files_with_the_same_keys_in_both_languages(tmp_path):
+    from prompts import PromptError, load_wording, wording
+
+    bundled = wording()
+    assert bundled["zh"]["answer"]["basis"] == "依据：" and bundled["en"]["draft"]["fact_names"]["stage"] == "stage"
+    for language in ("zh", "en"):
+        (tmp_path / language).mkdir()
+        (tmp_path / language / "wording.toml").write_text('[answer]\nbasis = "x"\n', encoding="utf-8")
+    assert load_wording(tmp_path)["en"] == {"answer": {"basis": "x"}}
+    (tmp_path / "en" / "wording.toml").write_text('[answer]\nbasis = "x"\nsteps = "y"\n', encoding="utf-8")
+    with pytest.raises(PromptError, match="answer.steps"):
+        load_wording(tmp_path)
+    (tmp_path / "en" / "wording.toml").write_text('[answer\n', encoding="utf-8")
+    with pytest.raises(PromptError, match="en/wording.toml"):
+        load_wording(tmp_path)

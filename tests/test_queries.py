@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import Assistant, InvalidQuestion, SearchFilters
-from bot.followup import rewrite_followup
-from bot.query import normalize_question, passage_language, split_options
-from bot.references import find_references, title_matches
-from bot.retrieval import plan_query
+from bot.answering import Assistant, InvalidQuestion, SearchFilters
+from bot.answering.followup import rewrite_followup
+from bot.answering.query import normalize_question, passage_language
+from knowledge.chinese import split_options
+from bot.answering.references import find_references, title_matches
+from bot.answering.retrieval import plan_query
 from ingest import IngestOptions, ingest_file, ingest_paths
 
 
@@ -154,7 +155,7 @@ def test_closeness_shown_for_an_english_question_is_that_of_the_question_itself(
     sentences = kb.sentence_vectors([h.chunk.chunk_id for h in hits])
     embeddings = kb.embeddings([h.chunk.chunk_id for h in hits])
     for h in hits:
-        assert h.ranks["cosine"] == pytest.approx(float(embeddings[h.chunk.chunk_id] @ own), abs=1e-4)
-        assert h.ranks["sentence_cosine"] == pytest.approx(float((sentences[h.chunk.chunk_id] @ own).max()), abs=1e-4)
-        if "dense_score" in h.ranks:
-            assert h.ranks["dense_score"] == pytest.approx(h.ranks["cosine"], abs=2e-3)
+        assert h.signals.cosine == pytest.approx(float(embeddings[h.chunk.chunk_id] @ own), abs=1e-4)
+        assert h.signals.sentence_cosine == pytest.approx(float((sentences[h.chunk.chunk_id] @ own).max()), abs=1e-4)
+        if h.signals.dense_score is not None:
+            assert h.signals.dense_score == pytest.approx(h.signals.cosine, abs=2e-3)

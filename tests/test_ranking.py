@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from bot import Assistant
-from bot.answertype import asked_types, type_match
-from bot.definitions import defined_terms, defines_asked_term
-from bot.ranking import CHOICE_FEATURES, FEATURES, WEIGHTS_FILE, LinearRanker, Signals, _cross_references, feature_matrix, make_ranker
+from bot.answering import Assistant
+from bot.answering.answertype import asked_types, type_match
+from bot.answering.definitions import defined_terms, defines_asked_term
+from bot.answering.ranking import CHOICE_FEATURES, FEATURES, WEIGHTS_FILE, LinearRanker, SearchSignals, _cross_references, feature_matrix, make_ranker
 from ingest import ingest_paths
 from knowledge import ChunkRecord, tokenize
 from knowledge.lexical import BM25Index
@@ -120,7 +120,7 @@ def test_multiple_choice_questions_get_their_own_copy_of_the_main_signals():
     vectors = {"a": np.array([1.0, 0.0]), "b": np.array([0.6, 0.8])}
 
     def rows(options: list[list[str]]) -> np.ndarray:
-        signals = Signals([["实用新型"]], [np.array([1.0, 0.0])], {"a": 1, "b": 2}, ["实用新型"], {"a": 1}, options, set(),
+        signals = SearchSignals([["实用新型"]], [np.array([1.0, 0.0])], {"a": 1, "b": 2}, ["实用新型"], {"a": 1}, options, set(),
                           "下列哪个属于实用新型？")
         return feature_matrix(chunks, {"a": 0.2, "b": 0.1}, signals, index, vectors)
 
@@ -159,4 +159,4 @@ def test_ranker_reorders_real_results_and_keeps_the_same_candidates(settings, kb
 def test_named_articles_stay_first_under_the_ranker(settings, kb, docs_dir):
     list(ingest_paths(kb, [docs_dir]))
     hits = Assistant(settings, kb).search("示例保护法第五条", k=5)
-    assert hits[0].chunk.metadata.get("article") == 5 and hits[0].ranks.get("article_ref") == 1
+    assert hits[0].chunk.metadata.get("article") == 5 and hits[0].signals.article_ref

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from bot import Assistant
-from bot.numerals import int_to_zh, zh_to_int
-from bot.references import find_references
+from bot.answering import Assistant
+from bot.answering.numerals import int_to_zh, zh_to_int
+from bot.answering.references import find_references
 from ingest import ingest_paths
 from ipbot.refvariants import generated_set, score_references
 from tests.conftest import run_cli
@@ -121,8 +121,8 @@ def test_the_same_law_indexed_twice_is_one_hit_naming_both_sources(tmp_path, set
 
 
 def test_a_case_with_several_questions_is_split_into_them():
-    from bot.query import split_issues
-    from bot.retrieval import plan_query
+    from bot.answering.query import split_issues
+    from bot.answering.retrieval import plan_query
 
     case = ("甲公司于2019年研发出一种新型节能灯，并于2020年3月提交了发明专利申请。乙公司在2020年1月的展会上展出了相同技术的产品。"
             "丙是甲公司的员工，离职后将该技术泄露给丁公司。问：(1)甲公司的申请是否具备新颖性？(2)丙的行为是否构成侵犯商业秘密？(3)该专利权的期限是多久？")
@@ -167,7 +167,7 @@ def test_an_article_of_a_law_that_is_not_indexed_is_never_answered_with_another(
 
 
 def test_only_a_look_up_is_answered_with_no_such_article(laws):
-    from bot.references import lookup_only
+    from bot.answering.references import lookup_only
 
     assert lookup_only("专利法第二百条规定了什么？") and lookup_only("我国专利法22条")
     assert not lookup_only("根据专利法第二百条，甲公司在展会上展出产品后申请专利，是否影响新颖性？")

@@ -7,7 +7,7 @@ import pytest
 
 from fake_openai import FakeOpenAI, error, reply
 from ingest import ingest_paths
-from bot.rerank import parse_order
+from bot.answering.rerank import parse_order
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def fake():
 
 
 def _assistant(settings, kb, fake, **overrides):
-    from bot import Assistant
+    from bot.answering import Assistant
 
     values = {"llm_base_url": fake.url, "llm_model": "fake", "llm_timeout_s": 2.0, "llm_max_retries": 0, **overrides}
     return Assistant(settings.model_copy(update=values), kb)
@@ -39,7 +39,7 @@ def test_rerank_is_off_by_default(settings, kb, docs_dir, fake):
 
 
 def test_llm_reorders_the_passages(settings, kb, docs_dir, fake):
-    from bot import SearchFilters
+    from bot.answering import SearchFilters
 
     list(ingest_paths(kb, [docs_dir]))
     plain = _assistant(settings, kb, fake).search("示例权的期限", 4, SearchFilters())
@@ -51,7 +51,7 @@ def test_llm_reorders_the_passages(settings, kb, docs_dir, fake):
 
 
 def test_a_failing_reranker_keeps_the_fused_order(settings, kb, docs_dir, fake):
-    from bot import SearchFilters
+    from bot.answering import SearchFilters
 
     list(ingest_paths(kb, [docs_dir]))
     plain = _assistant(settings, kb, fake).search("示例权的年费", 4, SearchFilters())
@@ -61,7 +61,7 @@ def test_a_failing_reranker_keeps_the_fused_order(settings, kb, docs_dir, fake):
 
 
 def test_staff_draft_is_written_from_the_staff_prompt_and_checked(settings, kb, docs_dir, fake):
-    from bot.drafts import compose_draft
+    from bot.office.drafts import compose_draft
 
     list(ingest_paths(kb, [docs_dir]))
 

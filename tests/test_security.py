@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot import Accounts, open_app_db
+from bot.office import Accounts, open_app_db
 from browser import serving
 from conftest import FAKE_LAW, GUIDE, run_cli
 from gradio_http import call, events, handler_index, join

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot import Answer, Citation
+from bot.answering import Answer, Citation
 from ui.auth import _safe_next, required_role
 from ui.chat import ChatHandlers
 from ui.ratelimit import RateLimiter
@@ -65,7 +65,8 @@ def test_markup_from_documents_and_answers_is_escaped():
 @pytest.fixture(scope="module")
 def services(tmp_path_factory, embedder):
     from conftest import FAKE_LAW, GUIDE
-    from bot import Assistant, open_services
+    from bot.answering import Assistant
+    from bot.office import open_services
     from ingest import ingest_paths
     from ipbot.settings import Settings
     from knowledge import KnowledgeBase
@@ -137,7 +138,8 @@ LIGHTHOUSE = "# 紫色灯塔管理办法\n\n> 类型：部门规章 | 适用范�
 
 @pytest.fixture
 def console_services(settings, docs_dir, embedder):
-    from bot import Assistant, open_services
+    from bot.answering import Assistant
+    from bot.office import open_services
     from ingest import ingest_paths
     from knowledge import KnowledgeBase
 
@@ -147,7 +149,7 @@ def console_services(settings, docs_dir, embedder):
 
 
 def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path):
-    from bot import ConsoleError
+    from bot.office import ConsoleError
 
     s, console = console_services, console_services.console
     incoming = tmp_path / "incoming"
@@ -213,7 +215,7 @@ def test_console_uploads_replaces_retires_and_deletes(console_services, tmp_path
 
 
 def test_console_checks_metadata():
-    from bot import ConsoleError, check_metadata
+    from bot.office import ConsoleError, check_metadata
 
     assert check_metadata({"doc_type": "law", "jurisdiction": " ", "effective_date": "2024-02-29"}) == {"doc_type": "law", "effective_date": "2024-02-29"}
     with pytest.raises(ConsoleError, match="not a date like"):
@@ -236,7 +238,7 @@ def test_the_interface_needs_no_emoji_font():
 
 
 def test_console_edits_title_and_effective_date_and_the_cli_too(console_services):
-    from bot import ConsoleError
+    from bot.office import ConsoleError
     from conftest import run_cli
 
     s, console = console_services, console_services.console
@@ -254,7 +256,7 @@ def test_console_edits_title_and_effective_date_and_the_cli_too(console_services
 
 
 def test_times_are_shown_in_the_servers_zone():
-    from bot import local_time
+    from bot.office import local_time
 
     assert local_time("2026-12-04T17:30:00+00:00", "Asia/Shanghai") == "2026-12-05 01:30"
     assert local_time("2026-12-04T17:30:00+00:00", "UTC") == "2026-12-04 17:30"
@@ -298,7 +300,7 @@ def test_a_store_that_drops_mid_session_gives_the_friendly_error_and_logs_its_ca
 
 
 def test_a_version_that_cannot_be_kept_changes_nothing(console_services, tmp_path, monkeypatch):
-    from bot import ConsoleError
+    from bot.office import ConsoleError
     from knowledge import KnowledgeError
 
     console = console_services.console

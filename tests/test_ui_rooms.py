@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from bot import Accounts, docx_footnotes, open_app_db
+from bot.office import Accounts, docx_footnotes, open_app_db
 from browser import axe_violations, browser_page, log_in, screenshot, served_app
 from conftest import FAKE_LAW, GUIDE, run_cli
 

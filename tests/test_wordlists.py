@@ -44,7 +44,7 @@ def test_every_word_file_has_a_header_and_loads():
 
 
 def test_the_moved_tables_have_their_shape():
-    from bot import expansion, followup, relevance
+    from bot.answering import expansion, followup, relevance
     from ingest import docmeta
 
     assert isinstance(followup.SUBJECTS_ZH, list) and followup.SUBJECTS_ZH[:2] == ["软件著作权", "计算机软件著作权"]
@@ -62,8 +62,8 @@ def test_the_moved_tables_have_their_shape():
 
 
 def test_behaviour_built_on_the_tables():
-    from bot.expansion import question_topics, title_topics
-    from bot.followup import rewrite_followup, subject_of
+    from bot.answering.expansion import question_topics, title_topics
+    from bot.answering.followup import rewrite_followup, subject_of
     from ingest.docmeta import extract_metadata
     from ingest.model import Block, ParsedDocument
 

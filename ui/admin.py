@@ -8,7 +8,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot import CONSOLE_CHOICES, BotError, InvalidQuestion, Services, local_time, needs_effective_date
+from bot.answering import BotError, InvalidQuestion
+from bot.office import CONSOLE_CHOICES, Services, local_time, needs_effective_date
 
 from .common import require, who_markdown
 from .gaps_view import build_gaps

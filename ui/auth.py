@@ -8,7 +8,7 @@ from urllib.parse import quote, urlparse
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bot import ROLES, Services, User
+from bot.office import ROLES, Services, User
 
 from .ratelimit import RateLimiter
 from .render import esc

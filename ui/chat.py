@@ -8,7 +8,8 @@ from itertools import chain
 
 import gradio as gr
 
-from bot import Answer, BotError, InvalidQuestion, Services
+from bot.answering import Answer, BotError, InvalidQuestion
+from bot.office import Services
 
 from .labels import LABELS, LANGUAGES, STARTERS
 from .ratelimit import RateLimiter
@@ -96,7 +97,7 @@ class ChatHandlers:
                 history[-1] = {"role": "assistant", "content": esc(partial)}
                 yield history, "", None, ""
         exchange_id = self.services.conversations.record((getattr(request, "session_hash", "") or "")[:64], text, final)
-        passages = self.services.passages([c.chunk_id for c in final.citations])
+        passages = final.passages
         key = str(sum(1 for m in history if m.get("role") == "assistant"))
         shown_language = final.language if final.language in LABELS else language
         history[-1] = {"role": "assistant", "content": answer_markdown(final, shown_language, key, passages)}

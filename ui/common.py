@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot import Services, User
+from bot.office import Services, User
 
 from .auth import LOGOUT_FORM, request_user
 from .hardening import upload_folder

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from bot import BotError, Services
+from bot.answering import BotError
+from bot.office import Services
 
 from .common import require
 from .render import esc, table_html

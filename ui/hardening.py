@@ -10,7 +10,11 @@ from urllib.parse import urlparse
 
 from starlette.responses import JSONResponse
 
-OUTER_ROUTES = {"/login", "/logout", "/healthz", "/staff", "/admin"}
+OUTER_ROUTES = {"/login", "/logout", "/healthz", "/staff", "/admin", "/embed", "/embed.js"}
+API_ROUTES = ("/api/v1/", "/v1/")
+API_PAGES = {"/api/docs", "/api/openapi.json"}
+API_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"}
+UPLOAD_ROUTES = ("/api/v1/documents",)
 ROOMS = ("/staff", "/admin")
 GET_EXACT = {"", "/", "/config", "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt", "/gradio_api/queue/data",
              "/gradio_api/startup-events", "/gradio_api/upload_progress"}
@@ -33,14 +37,21 @@ def route_allowed(method: str, path: str) -> bool:
     """Whether a request reaches the app at all: the outer routes and what the Gradio front end of each room uses.
     The public chat neither uploads nor serves files; the API listing, run/call routes, reload stream, deep links,
     recording, monitoring and the like are closed everywhere."""
-    if path in OUTER_ROUTES:
-        return True
+    if path in OUTER_ROUTES or path in API_PAGES:
+        return method in ("GET", "HEAD") or path in ("/login", "/logout")
+    if is_api_path(path):
+        return method in API_METHODS
     mount, inner = split_mount(path)
     if not mount and inner.startswith(FILE_ROUTES):
         return False
     if method in ("GET", "HEAD"):
         return inner in GET_EXACT or inner.startswith(GET_PREFIXES)
     return method == "POST" and inner in POST_EXACT
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a path is one of the HTTP API's (keys, never cookies: no cross-site check applies)."""
+    return path.startswith(API_ROUTES)
 
 
 def upload_folder() -> Path:
@@ -84,8 +95,9 @@ class Hardening:
     ``handlers`` maps a mount prefix ('', '/staff', '/admin') to the ids of its Blocks' event handlers, so a queue
     request naming a handler that does not exist is refused here instead of failing inside Gradio."""
 
-    def __init__(self, app, handlers: dict[str, set[int]], allowed_origins: list[str] | None = None, max_body: int = MAX_BODY) -> None:
-        self.app, self.handlers, self.max_body = app, handlers, max_body
+    def __init__(self, app, handlers: dict[str, set[int]], allowed_origins: list[str] | None = None, max_body: int = MAX_BODY,
+                 max_upload: int = MAX_BODY) -> None:
+        self.app, self.handlers, self.max_body, self.max_upload = app, handlers, max_body, max_upload
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins or []}
 
     async def __call__(self, scope, receive, send):
@@ -96,6 +108,14 @@ class Hardening:
         method, path = scope.get("method", "GET"), scope.get("path", "")
         if not route_allowed(method, path):
             return await _problem(scope, receive, send, 404, "not_found", "no such route")
+        if is_api_path(path):
+            limit = self.max_upload if method in ("POST", "PUT") and path.startswith(UPLOAD_ROUTES) else self.max_body
+            if method not in UNSAFE:
+                return await self.app(scope, receive, send)
+            body = await _read_body(receive, limit)
+            if body is None:
+                return await _problem(scope, _empty, send, 413, "too_large", f"request body over {limit // 1024} KiB")
+            return await self.app(scope, _replay(body, receive), send)
         if method in UNSAFE and not self._same_site(scope):
             return await _problem(scope, receive, send, 403, "cross_site", "cross-site requests are refused")
         mount, inner = split_mount(path)
@@ -146,7 +166,13 @@ class Hardening:
 
 
 async def _problem(scope, receive, send, status: int, code: str, detail: str) -> None:
-    response = JSONResponse({"error": code, "detail": detail}, status_code=status)
+    if scope.get("path", "").startswith("/v1/"):
+        response = JSONResponse({"error": {"message": detail, "type": "invalid_request_error", "code": code, "param": None}}, status_code=status)
+    elif is_api_path(scope.get("path", "")):
+        body = {"type": f"/api/problems/{code}", "title": code.replace("_", " "), "status": status, "detail": detail, "code": code}
+        response = JSONResponse(body, status_code=status, media_type="application/problem+json")
+    else:
+        response = JSONResponse({"error": code, "detail": detail}, status_code=status)
     await response(scope, receive, send)
 
 
@@ -170,7 +196,9 @@ async def _empty():
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def _replay(body: bytes):
+def _replay(body: bytes, then=None):
+    """A receive channel that gives the body read already, then what the client's channel gives (its disconnect:
+    a streamed response watches for it, so it must not come before the client goes)."""
     sent = False
 
     async def receive():
@@ -178,6 +206,8 @@ def _replay(body: bytes):
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
         return {"type": "http.disconnect"}
 
     return receive

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot import Answer, answer_body
+from bot.answering import Answer, answer_body
 
 from .labels import LABELS
 

@@ -1,5 +1,5 @@
 """The web app: one FastAPI server with the public chat at /, the staff desk at /staff and the knowledge console at
-/admin, the login pages, and the role gate in front of them."""
+/admin, the login pages, the role gate in front of them, the HTTP API (/api/v1, /v1) and the embeddable chat (/embed)."""
 from __future__ import annotations
 
 import shutil
@@ -9,11 +9,13 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
-from bot import Services
+from bot.office import Services
 
 from .admin import build_admin
+from .api import add_api
 from .auth import RoleGate, add_auth_routes, request_user
 from .chat import build_chat
+from .embed import ApiCors, add_embed_routes
 from .hardening import Hardening, private_upload_folder
 from .render import CSS, HEAD
 from .staff import build_staff
@@ -31,6 +33,8 @@ def build_server(services: Services) -> FastAPI:
 
     app = FastAPI(title="ipbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     add_auth_routes(app, services)
+    add_api(app, services)
+    add_embed_routes(app, services.settings.embed_origins)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
@@ -61,8 +65,10 @@ def build_server(services: Services) -> FastAPI:
     chat.queue(default_concurrency_limit=8)
     gr.mount_gradio_app(app, chat, path="/", max_file_size="1mb", show_error=False, **common)
     handlers[""] = _seal(chat)
-    app.add_middleware(Hardening, handlers=handlers, allowed_origins=services.settings.allowed_origins)
+    upload_bytes = int(services.settings.max_file_mb * 1024 * 1024) + 64 * 1024
+    app.add_middleware(Hardening, handlers=handlers, allowed_origins=services.settings.allowed_origins, max_upload=upload_bytes)
     app.add_middleware(RoleGate, services=services)
+    app.add_middleware(ApiCors, origins=services.settings.embed_origins)
     return app
 
 

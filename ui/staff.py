@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from bot import BotError, Draft, InvalidQuestion, Services, citation_label, draft_docx, draft_markdown
+from bot.answering import BotError, InvalidQuestion
+from bot.office import Draft, Services, citation_label, draft_docx, draft_markdown
 
 from .common import export_file, require, who_markdown
 from .gaps_view import build_gaps
