@@ -96,19 +96,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path, database_url: str | None, work: Path) -> dict:
-    data = work / f"data-{replicas}"
+def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path, database_url: str | None, work: Path,
+              with_worker: bool = False) -> dict:
+    data = work / f"data-{replicas}{'w' if with_worker else ''}"
     shutil.copytree(source, data, ignore=shutil.ignore_patterns("app.sqlite3*", "tmp", "write.lock"))
     env = {**os.environ, "IPBOT_API_RATE_LIMIT": "0", "IPBOT_CHAT_RATE_LIMIT": "0"}
     env.pop("IPBOT_LLM_BASE_URL", None)
     if database_url:
         env["IPBOT_DATABASE_URL"] = database_url
+    if with_worker:
+        env["IPBOT_INDEX_IN_WORKER"] = "1"
     public = re.search(r"^(ipb_\S+)$", run(["keys", "create", f"load{replicas}", "--role", "public", "--data-dir", str(data)], env), re.M).group(1)
     editor = re.search(r"^(ipb_\S+)$", run(["keys", "create", f"editor{replicas}", "--role", "editor", "--data-dir", str(data)], env), re.M).group(1)
     asked = questions()
     with ExitStack() as stack:
         servers = [stack.enter_context(server(data, env, work)) for _ in range(replicas)]
         urls = [u for u, _ in servers]
+        if with_worker:
+            log = stack.enter_context(open(work / f"worker-{replicas}.log", "w"))
+            worker = subprocess.Popen([str(IPBOT), "worker", "--data-dir", str(data)], stdout=log, stderr=subprocess.STDOUT, env=env)
+            stack.callback(lambda: (worker.terminate(), worker.wait(30)))
         for url in urls:  # one warm-up answer each, as a deployment would have had
             httpx.post(url + "/api/v1/ask", json={"question": "发明专利保护多少年？"}, headers={"Authorization": f"Bearer {public}"}, timeout=120)
         results: list[tuple[float, float, int]] = []
@@ -137,6 +144,15 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
             upload["seconds"] = round(time.time() - start - upload["started"], 1)
             upload["status"] = response.status_code
             upload["ended"] = time.time() - start
+            if response.status_code == 202:  # queued for the worker: follow the job
+                job = response.json()["job_id"]
+                with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {editor}"}, timeout=60) as c:
+                    while (state := c.get(f"/api/v1/jobs/{job}").json())["status"] in ("queued", "running"):
+                        time.sleep(0.5)
+                upload["seconds"] = round(time.time() - start - upload["started"], 1)
+                upload["ended"] = time.time() - start
+                upload["job"] = state["status"]
+                response = httpx.Response(201 if state["status"] == "done" else 422, json=state.get("result") or {})
             doc_id = response.json().get("doc_id") if response.status_code == 201 else None
             upload["doc_id"] = doc_id
             if doc_id:
@@ -167,7 +183,7 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
     during = [lat for t, lat, status in results if status == 200 and upload.get("started", 1e9) <= t <= window_end]
     span = window_end - upload.get("started", 0)
     return {
-        "replicas": replicas, "users": users, "seconds": seconds, "requests": len(results),
+        "replicas": replicas, "worker": with_worker, "users": users, "seconds": seconds, "requests": len(results),
         "errors": sum(1 for _, _, s in results if s != 200), "error_rate": round(sum(1 for _, _, s in results if s != 200) / max(1, len(results)), 4),
         "p50_s": round(percentile(latencies, 0.5), 2), "p95_s": round(percentile(latencies, 0.95), 2),
         "answers_per_s": round(len(latencies) / seconds, 2),
@@ -183,7 +199,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "facts", help="A built knowledge base (copied, never changed).")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--replicas", nargs="+", default=["1", "2", "2w"], help="Setups: a number of replicas, 'w' for a worker too.")
     parser.add_argument("--pdf", type=Path, default=ROOT.parent / "shared" / "pdf" / "lawyer-llama-technical-report-2023.pdf")
     parser.add_argument("--postgres", action="store_true", help="Share the app database through a throwaway PostgreSQL cluster.")
     parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "out" / "load.json")
@@ -199,11 +215,12 @@ def main() -> None:
             from postgres import create_database, postgres_cluster
 
             base = stack.enter_context(postgres_cluster())
-        for n in args.replicas:
-            url = create_database(base, f"load{n}") if base else None
-            figures = one_setup(args.data_dir, n, args.users, args.seconds, args.pdf, url, Path(tmp))
+        for setup in args.replicas:
+            n, with_worker = int(setup.rstrip("w")), setup.endswith("w")
+            url = create_database(base, f"load{setup}") if base else None
+            figures = one_setup(args.data_dir, n, args.users, args.seconds, args.pdf, url, Path(tmp), with_worker)
             report.append(figures)
-            print(f"{n} replica(s), {args.users} users, {args.seconds:.0f} s: {figures['requests']} requests, error rate "
+            print(f"{n} replica(s){' + worker' if with_worker else ''}, {args.users} users, {args.seconds:.0f} s: {figures['requests']} requests, error rate "
                   f"{figures['error_rate']:.4f}, p50 {figures['p50_s']} s, p95 {figures['p95_s']} s, {figures['answers_per_s']} answers/s; "
                   f"during the upload {figures['during_upload']['answers_per_s']} answers/s (p95 {figures['during_upload']['p95_s']} s); "
                   f"upload {figures['upload'].get('seconds')} s (HTTP {figures['upload'].get('status')}), listed by every replica after "

@@ -137,13 +137,13 @@ def bench_load(
     data_dir: DataDir = None,
     users: Annotated[int, typer.Option(help="Concurrent users asking through POST /api/v1/ask.")] = 50,
     seconds: Annotated[float, typer.Option(help="How long each setup is driven.")] = 120,
-    replicas: Annotated[Optional[list[int]], typer.Option(help="Numbers of `ipbot serve` processes to measure (repeatable; default 1 and 2).")] = None,
+    replicas: Annotated[Optional[list[str]], typer.Option(help="Setups to measure: a number of `ipbot serve` processes, with 'w' an `ipbot worker` too (repeatable; default 1, 2, 2w).")] = None,
     pdf: Annotated[Optional[Path], typer.Option(help="The PDF an editor uploads through the API meanwhile.")] = None,
     postgres: Annotated[bool, typer.Option(help="Share the app database through a throwaway PostgreSQL cluster.")] = True,
 ) -> None:
     """The HTTP API under load on loopback, one replica and several: error rate, p50/p95, answers per second, RSS."""
     args = ["--data-dir", str(data_dir or Path("var/facts")), "--users", str(users), "--seconds", str(seconds),
-            "--replicas", *map(str, replicas or [1, 2])]
+            "--replicas", *(replicas or ["1", "2", "2w"])]
     args += ["--pdf", str(pdf)] if pdf else []
     args += ["--postgres"] if postgres else []
     run_benchmark_script("load_check.py", args)
