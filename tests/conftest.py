@@ -90,6 +90,20 @@ def docs_dir(tmp_path) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); yields its base URL. Skipped where PostgreSQL
+    is not installed, a failure under CI (`make test` installs it)."""
+    from postgres import postgres_cluster, server_bin
+
+    if server_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; `make test` installs Debian's postgresql package")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_cluster() as base:
+        yield base
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:

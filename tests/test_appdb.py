@@ -3,7 +3,6 @@ are recorded, and a SQLite file from before migrations is upgraded with every ro
 from __future__ import annotations
 
 import itertools
-import os
 import sqlite3
 import threading
 from datetime import datetime, timedelta, timezone
@@ -14,19 +13,9 @@ from bot.answering import Answer, Citation
 from bot.office import Accounts, ApiKeys, AuditLog, Conversations, Draft, DraftStore, hash_password, open_app_db
 from bot.office.appdb import AppDB, app_db_url
 from bot.office.migrations import HEAD
-from postgres import create_database, postgres_cluster, server_bin
+from postgres import create_database
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    if server_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed; `make test` installs Debian's postgresql package")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    with postgres_cluster() as base:
-        yield base
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

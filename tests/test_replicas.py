@@ -3,7 +3,6 @@ valid on the other, an API key too, a document uploaded through one is found by 
 a restarted replica has lost nothing."""
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -12,28 +11,18 @@ import pytest
 from bot.office import Accounts, ApiKeys, open_app_db
 from browser import serving
 from conftest import FAKE_LAW, run_cli
-from postgres import create_database, postgres_cluster, server_bin
+from postgres import create_database
 
 pytestmark = pytest.mark.slow
 NEW_GUIDE = "# 橙色风筝示例办理须知\n\n> 类型：指南 | 适用范围：全国 | 状态：现行\n\n橙色风筝示例权的登记费为每件七十七元。\n"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    if server_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed; `make test` installs Debian's postgresql package")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    with postgres_cluster() as base:
-        yield base
-
-
-def test_two_replicas_share_logins_keys_and_documents(tmp_path, cluster):
+def test_two_replicas_share_logins_keys_and_documents(tmp_path, postgres):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "example-law.md").write_text(FAKE_LAW, encoding="utf-8")
     data = tmp_path / "var"
-    url = create_database(cluster, "replicas")
+    url = create_database(postgres, "replicas")
     env = {"IPBOT_DATABASE_URL": url, "IPBOT_API_RATE_LIMIT": "0"}
     assert run_cli("ingest", str(docs), "--data-dir", str(data)).returncode == 0
     db = open_app_db(data, url)

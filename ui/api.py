@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 import tempfile
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Iterator, Literal
@@ -352,9 +353,8 @@ def build_api_router(services: Services, limiter: RateLimiter) -> APIRouter:
         return doc
 
     def document_out(row) -> DocumentOut:
-        return DocumentOut(doc_id=row.doc_id, title=row.title, doc_type=row.doc_type, jurisdiction=row.jurisdiction,
-                           effective_date=row.effective_date, status=row.status, chunks=row.chunks, version=row.version,
-                           ingested_at=row.ingested_at, file=row.source)
+        fields = asdict(row)
+        return DocumentOut(file=fields.pop("source"), **fields)
 
     doc_id_param = PathParam(..., pattern=DOC_ID, description="A document id, as listed by GET /api/v1/documents.")
 
@@ -367,7 +367,7 @@ def build_api_router(services: Services, limiter: RateLimiter) -> APIRouter:
     def document(doc_id: str = doc_id_param, key: ApiKey = Depends(gate("public"))):
         """One document."""
         doc = visible(doc_id, key)
-        return next(document_out(r) for r in console.documents() if r.doc_id == doc.doc_id)
+        return document_out(console.row(doc.doc_id))
 
     @router.get("/documents/{doc_id}/chunks", response_model=list[ChunkOut], tags=["documents"])
     def chunks(doc_id: str = doc_id_param, key: ApiKey = Depends(gate("public"))):

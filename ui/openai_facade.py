@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.answering import Answer
 from bot.office import ApiKey, Services
 
+from .api import ApiProblem, answer_stream, checked_question, citation_out, record
+
 log = logging.getLogger("ipbot.api")
 MODEL = "ipbot"
 CREATED = 1_767_225_600  # 2026-01-01, the model's "created" time in /v1/models
@@ -102,15 +104,11 @@ class ModelList(BaseModel):
 
 def citations_of(answer: Answer) -> list[dict]:
     """The answer's sources, for the extra ``citations`` field."""
-    from .api import citation_out
-
     return [citation_out(c).model_dump() for c in answer.citations]
 
 
 def build_openai_router(services: Services, gate) -> APIRouter:
     """The /v1 routes."""
-    from .api import ApiProblem, answer_stream, checked_question, record
-
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=ERRORS)
 
     @router.get("/models", response_model=ModelList)

@@ -115,6 +115,10 @@ class KnowledgeConsole:
         except Exception as exc:
             raise ConsoleError(str(exc)) from exc
 
+    def row(self, doc_id: str) -> DocumentRow:
+        """One document as a line of the document list."""
+        return _row(self.document(doc_id))
+
     def chunks(self, doc_id: str) -> list[ChunkRecord]:
         """A document's passages in reading order."""
         return self.kb.chunks(self.document(doc_id).doc_id)
