@@ -92,8 +92,12 @@ def _side(side: str) -> str:
 
 @dataclass
 class ScoredChunk:
-    """A chunk returned by a search, with its fused score and the signals that produced it."""
+    """A chunk returned by a search, with its fused score and the signals that produced it; what the search also
+    read for the answer step: the question's cosine with each of the passage's embedded sentences, in order
+    (``None``: not measured), and the next-steps section of the passage's document (a guide's 下一步), if it has one."""
 
     chunk: ChunkRecord
     score: float
     signals: HitSignals = field(default_factory=HitSignals)
+    sentence_cosines: tuple[float, ...] | None = field(default=None, repr=False, compare=False)
+    steps: ChunkRecord | None = field(default=None, repr=False, compare=False)

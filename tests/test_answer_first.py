@@ -137,6 +137,24 @@ def test_next_steps_only_for_what_to_do_questions_and_of_the_same_task(kb_dir):
     assert "下一步" not in fee.answer and "三百元" in body(fee).splitlines()[0]
 
 
+def test_the_answer_is_composed_from_what_the_search_read_without_going_back_to_the_knowledge_base(kb_dir):
+    a = assistant(kb_dir)
+    steps = {h.steps.chunk_id for h in a.retrieve("怎么申请示例权？", None) if h.steps is not None}
+    hits = [h for h in a.retrieve("怎么申请示例权？", None) if h.chunk.chunk_id not in steps]  # the steps are read with their guide
+    assert any(h.steps is not None for h in hits[:3]) and all(h.sentence_cosines for h in hits)
+    reads = []
+    for name in ("chunks", "get_chunks", "sentence_vectors", "embed_queries", "embeddings", "document"):
+        real = getattr(a.kb, name)
+        setattr(a.kb, name, lambda *args, _real=real, _name=name, **kw: reads.append(_name) or _real(*args, **kw))
+    try:
+        how = a.answer("怎么申请示例权？", hits)
+    finally:
+        for name in ("chunks", "get_chunks", "sentence_vectors", "embed_queries", "embeddings", "document"):
+            delattr(a.kb, name)
+    assert "\n\n下一步：\n1. 准备申请书和三张风车照片[" in how.answer and set(how.passages) == {c.chunk_id for c in how.citations}
+    assert reads == []
+
+
 def test_an_english_question_over_chinese_law_opens_in_english(kb_dir):
     answer = assistant(kb_dir).ask("How long does a utility model patent last?")
     first = body(answer).splitlines()[0]

@@ -18,7 +18,7 @@ from .answerfirst import core
 from .numerals import normalize_figures
 from .citecheck import amounts_of, clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
-from .extractive import compose_extractive, steps_section
+from .extractive import compose_extractive
 from .generate import BASIS_REFS as _BASIS_REFS, check_budget, generate, names_only_the_basis, rewrite, units_of, with_quoted_rest
 from .links import DEFAULT_LINK_DOMAINS, safe_links
 from .llm import NOTICES, ChatModel, LLMError, make_llm
@@ -260,9 +260,10 @@ class Assistant:
             yield self.safe(item)
 
     def _attach_passages(self, answer: Answer, hits: list[ScoredChunk]) -> None:
-        """The whole text of each cited passage: from the retrieved hits, the knowledge base only for passages cited
-        from elsewhere (a guide's next steps)."""
-        texts = {h.chunk.chunk_id: h.chunk.text for h in hits}
+        """The whole text of each cited passage: from the retrieved hits and their guides' next steps, the knowledge
+        base only for a passage cited from elsewhere."""
+        texts = {h.steps.chunk_id: h.steps.text for h in hits if h.steps is not None}
+        texts.update({h.chunk.chunk_id: h.chunk.text for h in hits})
         missing = [c.chunk_id for c in answer.citations if c.chunk_id and c.chunk_id not in texts]
         if missing:
             texts.update({cid: c.text for cid, c in self.kb.get_chunks(missing).items()})
@@ -325,12 +326,7 @@ class Assistant:
             log.error("LLM answer failed unexpectedly (%s)", type(exc).__name__, exc_info=True)
             yield self._extractive(question, hits, language, cover, NOTICES["bad_response"][language])
 
-    def _steps_for(self, doc_id: str) -> ChunkRecord | None:
-        return steps_section(self.kb.chunks(doc_id))
-
     def _extractive(self, question: str, hits: list[ScoredChunk], language: str, cover, fallback: str = "") -> Answer:
         return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),
-                                  cover=cover, max_sentences=self.settings.answer_sentences, steps_for=self._steps_for,
-                                  min_overlap=self.settings.citation_min_overlap,
-                                  fallback=fallback, embed=self.kb.embed_queries, sentence_vectors=self.kb.sentence_vectors,
-                                  embed_chars=self.settings.dense_query_chars)
+                                  cover=cover, max_sentences=self.settings.answer_sentences,
+                                  min_overlap=self.settings.citation_min_overlap, fallback=fallback)

@@ -3,9 +3,7 @@ asked first, then the legal basis, a few supporting sentences and, for what-to-d
 from __future__ import annotations
 
 import re
-from typing import AbstractSet, Callable
-
-import numpy as np
+from typing import AbstractSet
 
 from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
@@ -27,7 +25,6 @@ from .relevance import Coverage, key_terms, weighted_coverage
 
 _WHAT_TO_DO = re.compile(r"怎么办|怎么处理|如何处理|怎么维权|如何维权|该怎么|应该怎么|能做什么|what (?:can|should) (?:i|we) do|what to do", re.I)
 _GENERIC = {"怎么", "如何", "什么", "办理", "需要", "可以", "应该", "哪些", "要求"}
-_STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•])\s*(.+)$")
 MAX_STEPS = 3
 MAX_PARTS = 6
@@ -40,11 +37,8 @@ LIST_CHARS = 300
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[（(]\d{1,2}[）)]|\d{1,2}[.、])")
 _QUESTION_END = re.compile(r"[^？?]+[？?]")
 LABELS = worded("answer")
-StepsLookup = Callable[[str], "ChunkRecord | None"]
 Overruled = AbstractSet[tuple[str, str]]
 """(chunk id, sentence) pairs that a passage of higher authority contradicts (bot.answering.conflicts.overruled)."""
-QueryEmbedder = Callable[[list[str]], list[np.ndarray]]
-SentenceVectors = Callable[[list[str]], dict[str, np.ndarray]]
 SEMANTIC_WEIGHT = 0.5
 LANGUAGE_MATCH = 0.5
 CLOSENESS_SPAN = 0.05
@@ -76,26 +70,18 @@ def _terms(text: str, index: BM25Index) -> list[str]:
     return list(dict.fromkeys([t for group in key_terms(text, index, hints=True) for t in group] + extra))
 
 
-def sentence_closeness(question: str, hits: list[ScoredChunk], embed: QueryEmbedder, sentence_vectors: SentenceVectors,
-                       embed_chars: int = 96) -> dict[tuple[int, str], float]:
-    """How close each (hit rank, sentence) comes to the question in embedding space: 1 for the closest sentence of its
-    language (an English question comes closer to any English sentence than to Chinese ones), falling linearly to 0 at
-    ``CLOSENESS_SPAN`` below it. Sentences past the twelfth have no embedding and are left out.
-    The question is cut as the retriever cuts it (``embed_chars`` = IPBOT_DENSE_QUERY_CHARS), so its embedding is the one
-    already made for the search."""
-    vectors = sentence_vectors([h.chunk.chunk_id for h in hits])
-    rows, keys = [], []
+def sentence_closeness(hits: list[ScoredChunk]) -> dict[tuple[int, str], float]:
+    """How close each (hit rank, sentence) comes to the question in embedding space, from the cosines the search
+    measured (``ScoredChunk.sentence_cosines``): 1 for the closest sentence of its language (an English question comes
+    closer to any English sentence than to Chinese ones), falling linearly to 0 at ``CLOSENESS_SPAN`` below it.
+    Sentences past the twelfth have no embedding and are left out."""
+    keys, cos = [], []
     for rank, hit in enumerate(hits):
-        matrix = vectors.get(hit.chunk.chunk_id)
-        if matrix is None:
+        if hit.sentence_cosines is None:
             continue
-        for i, sentence in enumerate(split_sentences(hit.chunk.text)[: len(matrix)]):
-            rows.append(matrix[i])
+        for sentence, c in zip(split_sentences(hit.chunk.text), hit.sentence_cosines):
             keys.append((rank, sentence))
-    queries = embed([question[:embed_chars]])
-    if not rows or not queries:
-        return {}
-    cos = (np.stack(rows) @ queries[0]).tolist()
+            cos.append(c)
     top: dict[str, float] = {}
     for (_, sentence), c in zip(keys, cos):
         lang = passage_language(sentence)
@@ -218,23 +204,11 @@ def next_steps(chunk: ChunkRecord) -> list[str]:
     return [i for i in items if len(i) >= 4][:MAX_STEPS]
 
 
-def steps_section(chunks: list[ChunkRecord]) -> ChunkRecord | None:
-    """The next-steps section (下一步 / 怎么做 / Next steps) among a guide's chunks."""
-    return next((c for c in chunks if c.metadata.get("kind") != "article"
-                 and _STEPS_HEADING.search(c.metadata.get("article_label") or "")), None)
-
-
-def _steps_chunk(hits: list[ScoredChunk], steps_for: StepsLookup | None, overruled_docs: AbstractSet[str] = frozenset()) -> ChunkRecord | None:
+def _steps_chunk(hits: list[ScoredChunk], overruled_docs: AbstractSet[str] = frozenset()) -> ChunkRecord | None:
     """The next-steps section of the best-ranked guide among the top three passages (not of a document that a passage
     of higher authority contradicts: ``overruled_docs``)."""
-    if steps_for is None:
-        return None
-    for hit in hits[:3]:
-        if hit.chunk.metadata.get("kind") != "article" and hit.chunk.doc_id not in overruled_docs:
-            found = steps_for(hit.chunk.doc_id)
-            if found is not None:
-                return found
-    return None
+    return next((h.steps for h in hits[:3] if h.steps is not None and h.chunk.metadata.get("kind") != "article"
+                 and h.chunk.doc_id not in overruled_docs), None)
 
 
 def _uncontradicted(items: list[str], steps: ScoredChunk, hits: list[ScoredChunk]) -> list[str]:
@@ -339,9 +313,8 @@ class _Lines:
 
 
 def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index, *, language: str, human_channel: str,
-                       cover: Coverage, max_sentences: int = 3, depth: int | None = None, steps_for: StepsLookup | None = None,
-                       fallback: str = "", embed: QueryEmbedder | None = None, sentence_vectors: SentenceVectors | None = None,
-                       min_overlap: float = 0.5, embed_chars: int = 96) -> Answer:
+                       cover: Coverage, max_sentences: int = 3, depth: int | None = None, fallback: str = "",
+                       min_overlap: float = 0.5) -> Answer:
     """An answer that opens with the sentence stating what is asked (with its figure), then the legal basis, then at
     most ``max_sentences - 1`` supporting sentences and, for what-to-do questions, the next steps of the same task —
     every sentence quoted word for word with [n] markers (two markers where two sources say the same) — or an abstention."""
@@ -351,7 +324,7 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     skip = overruled(conflicts)
     if skip:  # the statute outranks the guide, the FAQ or the upload that contradicts it: its passage goes first
         hits = authority_first(hits, conflicts)
-    closeness = sentence_closeness(question, hits[:depth], embed, sentence_vectors, embed_chars) if embed and sentence_vectors else None
+    closeness = sentence_closeness(hits[:depth]) if any(h.sentence_cosines is not None for h in hits[:depth]) else None
     asked, context = split_context(question)
     terms, kind, subject = _terms(asked, index), asked_kind(asked) or asked_kind(context), subject_of(asked) or subject_of(context)
     faq = faq_answer(asked, terms, hits, index)
@@ -402,7 +375,7 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
             continue
         lines.append(f"- {out.cited(r, quote)}")
         supporting += 1
-    steps = _steps_chunk(hits, steps_for, {c.lower_doc_id for c in conflicts if not c.same_authority}) if _wants_steps(asked, kind) else None
+    steps = _steps_chunk(hits, {c.lower_doc_id for c in conflicts if not c.same_authority}) if _wants_steps(asked, kind) else None
     if steps is not None and _steps_fit(asked, steps, hits, index):
         hit = ScoredChunk(steps, 0.0)
         items = _uncontradicted(next_steps(steps), hit, hits[:depth])

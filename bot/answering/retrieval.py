@@ -153,19 +153,26 @@ class Retriever:
         self.params = params or RetrievalParams()
         self.ranker = ranker
         self.links = links
-        self._articles: tuple[int, dict[tuple[str, int], list[str]]] | None = None
+        self._layout: tuple[int, dict[tuple[str, int], list[str]], dict[str, ChunkRecord]] | None = None
         self._resolved: dict[tuple[str, int], tuple[list[ArticleRef], list[Resolved]]] = {}
 
-    def _article_chunks(self) -> dict[tuple[str, int], list[str]]:
-        """Chunk ids by (document title, article number), rebuilt when the knowledge base changed."""
+    def _documents_layout(self) -> tuple[dict[tuple[str, int], list[str]], dict[str, ChunkRecord]]:
+        """Chunk ids by (document title, article number), and each guide's next-steps section by document id,
+        rebuilt when the knowledge base changed."""
         gen = self.kb.registry.generation()
-        if self._articles is None or self._articles[0] != gen:
+        if self._layout is None or self._layout[0] != gen:
             found: dict[tuple[str, int], list[str]] = {}
+            steps: dict[str, ChunkRecord] = {}
             for c in self.kb.chunks():
                 if c.metadata.get("article") and c.metadata.get("title"):
                     found.setdefault((c.metadata["title"], int(c.metadata["article"])), []).append(c.chunk_id)
-            self._articles = (gen, found)
-        return self._articles[1]
+                if c.doc_id not in steps and is_steps_section(c):
+                    steps[c.doc_id] = c
+            self._layout = (gen, found, steps)
+        return self._layout[1], self._layout[2]
+
+    def _article_chunks(self) -> dict[tuple[str, int], list[str]]:
+        return self._documents_layout()[0]
 
     def linked(self, question: str, vectors: list[np.ndarray]) -> dict[str, tuple[float, float, float]]:
         """For the chunks of the articles linked to the question's ``link_neighbours`` nearest linked questions:
@@ -298,6 +305,7 @@ class Retriever:
         order = sorted((cid for cid in fused if cid in chunks and (filters is None or filters.accepts(chunks[cid].metadata))),
                        key=lambda cid: -fused[cid])
         scores = {cid: fused[cid] for cid in order}
+        sentences: dict[str, np.ndarray] = {}
         if self.ranker is not None and order:
             pool = order[: p.rerank_pool]
             signals = self.signals(question, plan, lists, vectors)
@@ -333,7 +341,29 @@ class Retriever:
                 chunks.setdefault(c.chunk_id, c)
         results = [ScoredChunk(chunks[cid], score, measured.get(cid) or HitSignals()) for cid, score in scores.items()]
         results.sort(key=lambda r: -r.score)
-        return collapse_duplicates(results[: 3 * k])[:k]
+        found = collapse_duplicates(results[: 3 * k])[:k]
+        self._for_the_answer(found, vectors[0] if vectors else None, sentences)
+        return found
+
+    def _for_the_answer(self, hits: list[ScoredChunk], question: np.ndarray | None, sentences: dict[str, np.ndarray]) -> None:
+        """What the answer step needs of the found passages, read here so that it never goes back to the knowledge
+        base: the question's cosine with each embedded sentence (``sentences`` holds those already read for the
+        ranking) and the next-steps section of each one's document."""
+        steps = self._documents_layout()[1]
+        for hit in hits:
+            hit.steps = steps.get(hit.chunk.doc_id)
+        if question is None:
+            return
+        missing = [h.chunk.chunk_id for h in hits if h.chunk.chunk_id not in sentences]
+        if missing:
+            sentences = {**sentences, **self.kb.sentence_vectors(missing)}
+        measured = [h for h in hits if h.chunk.chunk_id in sentences and len(sentences[h.chunk.chunk_id])]
+        if measured:
+            cosines = (np.concatenate([sentences[h.chunk.chunk_id] for h in measured]) @ question).tolist()
+            at = 0
+            for hit in measured:
+                n = len(sentences[hit.chunk.chunk_id])
+                hit.sentence_cosines, at = tuple(cosines[at : at + n]), at + n
 
     def _demote_preambles(self, question: str, chunks: dict[str, ChunkRecord], scores: dict[str, float]) -> None:
         """A law's preamble (its title, revision history and table of contents, no article) goes below every other
@@ -388,6 +418,14 @@ def _shingles(text: str) -> frozenset[str]:
     body = text.split("\n", 1)[1] if text.startswith("《") and "\n" in text else text  # without the breadcrumb line
     flat = _PUNCT.sub("", body)
     return frozenset(flat[i: i + 3] for i in range(max(len(flat) - 2, 1)))
+
+
+_STEPS_HEADING = re.compile(r"下一步|怎么做|next steps?", re.I)
+
+
+def is_steps_section(chunk: ChunkRecord) -> bool:
+    """Whether a chunk is a guide's next-steps section (下一步 / 怎么做 / Next steps)."""
+    return chunk.metadata.get("kind") != "article" and bool(_STEPS_HEADING.search(chunk.metadata.get("article_label") or ""))
 
 
 def collapse_duplicates(results: list[ScoredChunk], threshold: float = 0.9) -> list[ScoredChunk]:
