@@ -5,8 +5,12 @@ import functools
 import logging
 import math
 import re
+import threading
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
+
 from .chinese import CJK as _CJK
 
 IP_TERMS_FILE = Path(__file__).with_name("ip_terms.txt")
@@ -43,42 +47,67 @@ def tokenize(text: str) -> list[str]:
 class BM25Index:
     """Okapi BM25 over pre-tokenised chunks, updated incrementally as chunks come and go.
 
-    k1 = 0.7 and b = 0.5 were chosen on the development sets (benchmarks/RESULTS.md): article-sized
-    passages need less term-frequency saturation and length normalisation than the textbook 1.2/0.75.
+    Postings are kept per term in the order chunks were added; a term's postings are turned into arrays (chunk slots
+    and term frequencies) when a query first needs them after a change, and a query is scored with numpy over those
+    arrays. Equal scores keep the order in which the query's terms first reached each chunk.
+    k1 = 0.7 and b = 0.5 were chosen on the development sets (benchmarks/RESULTS.md).
     """
 
     def __init__(self, k1: float = 0.7, b: float = 0.5) -> None:
         self.k1, self.b = k1, b
         self._postings: dict[str, dict[str, int]] = {}
-        self._lengths: dict[str, int] = {}
         self._terms: dict[str, frozenset[str]] = {}
+        self._slot: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._length = np.zeros(64, dtype=np.float64)
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
         self._total = 0
 
     def __len__(self) -> int:
-        return len(self._lengths)
+        return len(self._slot)
 
     def add(self, chunk_id: str, tokens: list[str]) -> None:
         """Index one chunk (replacing it if present)."""
-        if chunk_id in self._lengths:
+        if chunk_id in self._slot:
             self.remove(chunk_id)
+        if len(self._ids) > 2 * len(self._slot) + 1024:
+            self._compact()
+        slot = len(self._ids)
+        if slot >= len(self._length):
+            self._length = np.concatenate([self._length, np.zeros(len(self._length), dtype=np.float64)])
+        self._ids.append(chunk_id)
+        self._slot[chunk_id] = slot
+        self._length[slot] = len(tokens)
         for term, tf in Counter(tokens).items():
             self._postings.setdefault(term, {})[chunk_id] = tf
-        self._lengths[chunk_id] = len(tokens)
+            self._arrays.pop(term, None)
         self._terms[chunk_id] = frozenset(tokens)
         self._total += len(tokens)
 
     def remove(self, chunk_id: str) -> None:
         """Drop one chunk."""
-        if chunk_id not in self._lengths:
+        slot = self._slot.pop(chunk_id, None)
+        if slot is None:
             return
-        terms = self._terms.pop(chunk_id)
-        for term in terms:
+        for term in self._terms.pop(chunk_id):
+            self._arrays.pop(term, None)
             posting = self._postings.get(term)
             if posting is not None:
                 posting.pop(chunk_id, None)
                 if not posting:
                     del self._postings[term]
-        self._total -= self._lengths.pop(chunk_id)
+        self._ids[slot] = None
+        self._total -= int(self._length[slot])
+        self._length[slot] = 0.0
+
+    def _compact(self) -> None:
+        """Give the live chunks consecutive slots again (after many replacements)."""
+        live = [cid for cid in self._ids if cid is not None]
+        length = np.zeros(max(64, 2 * len(live)), dtype=np.float64)
+        length[: len(live)] = [self._length[self._slot[cid]] for cid in live]
+        self._ids, self._slot, self._length = list(live), {cid: i for i, cid in enumerate(live)}, length
+        self._arrays.clear()
 
     def terms_of(self, chunk_id: str) -> frozenset[str]:
         """The distinct tokens of one indexed chunk (empty when unknown)."""
@@ -86,24 +115,56 @@ class BM25Index:
 
     def idf(self, term: str) -> float:
         """Robertson–Spärck Jones idf, floored at a small positive value."""
-        n = len(self._lengths)
+        n = len(self._slot)
         df = len(self._postings.get(term, ()))
         return max(math.log(1 + (n - df + 0.5) / (df + 0.5)), 0.01)
 
-    def search(self, query_tokens: list[str], k: int = 10, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Top ``k`` (chunk_id, score) for the query tokens, optionally restricted to ``allowed`` ids."""
-        if not self._lengths:
-            return []
-        avg = self._total / len(self._lengths) or 1.0
-        scores: dict[str, float] = {}
-        for term, qtf in Counter(query_tokens).items():
+    def _posting_arrays(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        arrays = self._arrays.get(term)
+        if arrays is None:
             posting = self._postings.get(term)
             if not posting:
+                return None
+            arrays = (np.fromiter((self._slot[c] for c in posting), dtype=np.int64, count=len(posting)),
+                      np.fromiter(posting.values(), dtype=np.float64, count=len(posting)))
+            self._arrays[term] = arrays
+        return arrays
+
+    def search(self, query_tokens: list[str], k: int = 10, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk_id, score) for the query tokens, optionally restricted to ``allowed`` ids."""
+        with self._lock:
+            return self._search(query_tokens, k, allowed)
+
+    def _search(self, query_tokens: list[str], k: int, allowed: set[str] | None) -> list[tuple[str, float]]:
+        if not self._slot or k <= 0:
+            return []
+        avg = self._total / len(self._slot) or 1.0
+        n = len(self._ids)
+        scores = np.zeros(n, dtype=np.float64)
+        first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(n, dtype=bool)
+            mask[[self._slot[c] for c in allowed if c in self._slot]] = True
+        for i, (term, qtf) in enumerate(Counter(query_tokens).items()):
+            arrays = self._posting_arrays(term)
+            if arrays is None:
                 continue
-            idf = self.idf(term)
-            for cid, tf in posting.items():
-                if allowed is not None and cid not in allowed:
-                    continue
-                norm = tf + self.k1 * (1 - self.b + self.b * self._lengths[cid] / avg)
-                scores[cid] = scores.get(cid, 0.0) + qtf * idf * tf * (self.k1 + 1) / norm
-        return sorted(scores.items(), key=lambda kv: -kv[1])[:k]
+            slots, tf = arrays
+            if mask is not None:
+                keep = mask[slots]
+                order = np.flatnonzero(keep)
+                slots, tf = slots[keep], tf[keep]
+            else:
+                order = np.arange(len(slots))
+            if not len(slots):
+                continue
+            norm = tf + self.k1 * (1 - self.b + self.b * self._length[slots] / avg)
+            scores[slots] += qtf * self.idf(term) * tf * (self.k1 + 1) / norm
+            first[slots] = np.minimum(first[slots], i * (n + 1) + order)
+        hit = np.flatnonzero(first != np.iinfo(np.int64).max)
+        if len(hit) > k:
+            kth = np.partition(scores[hit], len(hit) - k)[len(hit) - k]
+            hit = hit[scores[hit] >= kth]
+        ranked = hit[np.lexsort((first[hit], -scores[hit]))][:k]
+        return [(self._ids[s], float(scores[s])) for s in ranked]
