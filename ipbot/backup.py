@@ -26,7 +26,7 @@ def make_backup(settings: Settings, archive: Path) -> dict:
 
     from .compose import open_knowledge_base
 
-    if not settings.chroma_url and not settings.registry_path.exists():
+    if not settings.chroma_url and not settings.registry_url and not settings.registry_path.exists():
         raise BackupError(f"no knowledge base in {settings.data_dir}")
     archive = Path(archive)
     with tempfile.TemporaryDirectory(prefix="ipbot-backup-") as tmp:
@@ -66,6 +66,7 @@ def restore_backup(settings: Settings, archive: Path) -> dict:
     """Restore an archive into an empty data dir (and an empty app database when IPBOT_DATABASE_URL is set; an empty
     Chroma collection when IPBOT_CHROMA_URL is); returns the manifest with what was restored."""
     from bot.office.appdb import load_rows, open_app_db
+    from knowledge import KnowledgeError
 
     from .compose import open_knowledge_base
 
@@ -89,11 +90,13 @@ def restore_backup(settings: Settings, archive: Path) -> dict:
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{archive.name} is a {manifest.get('format')!r} archive; this version reads {FORMAT!r}")
         data_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(work / "knowledge" / "registry.sqlite3", data_dir / "registry.sqlite3")
         kb = open_knowledge_base(settings)
         if kb.vectors.count():
             raise BackupError(f"the vector store at {kb.vectors.location} is not empty; restore into an empty collection")
-        passages = kb.load_vectors(work / "knowledge")
+        try:
+            passages = kb.restore_from(work / "knowledge")
+        except KnowledgeError as exc:
+            raise BackupError(str(exc)) from None
         rows = {p.stem: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
                 for p in (work / "app").glob("*.jsonl")}
         db = open_app_db(data_dir, settings.database_url)

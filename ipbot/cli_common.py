@@ -52,7 +52,7 @@ def open_assistant(settings: Settings, must_exist: bool = True):
 
     from .compose import build_assistant
 
-    if must_exist and not settings.chroma_url and not settings.registry_path.exists():
+    if must_exist and not settings.chroma_url and not settings.registry_url and not settings.registry_path.exists():
         fail(f"no knowledge base in {settings.data_dir}/ — build one first: ipbot ingest PATH... --data-dir {settings.data_dir}  (or ipbot kb init)")
     try:
         return build_assistant(settings)

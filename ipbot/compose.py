@@ -17,7 +17,8 @@ def open_knowledge_base(settings: Settings) -> "KnowledgeBase":
     from knowledge import KnowledgeBase, make_embedder
 
     embedder = make_embedder(settings.embedding_backend, settings.embedding_threads)
-    return KnowledgeBase(settings.data_dir, embedder, settings.chroma_url, settings.collection, settings.exact_dense_max)
+    return KnowledgeBase(settings.data_dir, embedder, settings.chroma_url, settings.collection, settings.exact_dense_max,
+                         settings.registry_url)
 
 
 def build_assistant(settings: Settings, kb: "KnowledgeBase | None" = None) -> "Assistant":

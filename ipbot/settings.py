@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Directory holding the vector store, the document registry and the app database.")
     database_url: str | None = Field(None, description="SQLAlchemy URL of the app database (accounts, sessions, API keys, conversations, drafts, gaps, audit), e.g. postgresql+psycopg://ipbot@db/ipbot for replicas that share it. Unset: the SQLite file app.sqlite3 in data_dir.")
+    registry_url: str | None = Field(None, description="SQLAlchemy URL of the document registry (documents, passages, their tokens and sentence embeddings), e.g. postgresql+psycopg://ipbot@db/ipbot (it may be the app database's) for replicas on several hosts, with IPBOT_CHROMA_URL. Unset: the SQLite file registry.sqlite3 in data_dir.")
     chroma_url: str | None = Field(None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: an embedded PersistentClient under data_dir.")
     collection: str = Field("ipbot", description="Name of the Chroma collection holding the knowledge base.")
     exact_dense_max: int = Field(100_000, ge=0, description="Up to this many passages, embedding search is exact (cosine over every passage, held in memory: 1.5 KB a passage) and gives the same hits in every process; above it, the Chroma index's approximate search.")
@@ -121,5 +122,5 @@ class Settings(BaseSettings):
 
     @property
     def registry_path(self) -> Path:
-        """The SQLite document registry."""
+        """The SQLite document registry (when IPBOT_REGISTRY_URL does not name another)."""
         return self.data_dir / "registry.sqlite3"

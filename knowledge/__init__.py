@@ -8,7 +8,6 @@ from .glossary import en_to_zh, law_aliases, load_glossary, zh_terms_in
 from .lexical import IP_TERMS_FILE, tokenize
 from .records import ChunkRecord, DocumentRecord, HitSignals, ScoredChunk
 from .sentences import sentences_to_embed, split_sentences
-from .sqlite import SQLiteFile
 from .tokens import count_tokens, prepare_tiktoken_cache
 
 STARTER_DIR = Path(__file__).with_name("starter")
@@ -19,5 +18,5 @@ IP_CORE_FILE = Path(__file__).with_name("ip_core.txt")
 __all__ = [
     "KnowledgeBase", "Embedder", "make_embedder", "EMBEDDING_BACKENDS", "EmbeddingModelMismatch", "KnowledgeError",
     "StoreUnavailable", "UnknownDocument", "tokenize", "ChunkRecord", "DocumentRecord", "HitSignals", "ScoredChunk",
-    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "IP_CORE_FILE", "IP_TERMS_FILE", "load_glossary", "law_aliases", "en_to_zh", "zh_terms_in", "SQLiteFile",
+    "count_tokens", "prepare_tiktoken_cache", "split_sentences", "sentences_to_embed", "STARTER_DIR", "COLLOQUIAL_FILE", "COLLOQUIAL_EN_FILE", "IP_CORE_FILE", "IP_TERMS_FILE", "load_glossary", "law_aliases", "en_to_zh", "zh_terms_in",
 ]

@@ -1,7 +1,6 @@
 """The knowledge base: registry + vector store + BM25, changed atomically per document."""
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from .embeddings import Embedder
 from .errors import EmbeddingModelMismatch, KnowledgeError, UnknownDocument
 from .lexical import BM25Index, tokenize
 from .records import ChunkRecord, DocumentRecord
-from .registry import Registry
+from .registry import Registry, registry_url
 from .sentences import sentences_to_embed
 from .vectors import ChromaVectorStore, VectorStore
 
@@ -31,21 +30,23 @@ and how many of its ``total`` units are done; it may raise to stop the work (not
 class KnowledgeBase:
     """What ingest writes into and what the bot reads from.
 
-    The SQLite registry is the source of truth: a vector that is not registered is never
+    The registry (SQLite in the data dir, or a shared database) is the source of truth: a vector that is not registered is never
     returned, so a failed write never shows up half-done, and a document is replaced in a
     single transaction, so readers see either the old version or the new one.
 
     Several processes may share a data dir (the app, ``ipbot ingest``, another replica): writes take a lock file in
     the data dir, and a process whose registry generation moved on because another one wrote reads the embedded
-    vector store afresh before it searches or writes again.
+    vector store afresh before it searches or writes again. Replicas on several hosts share a registry in PostgreSQL
+    (``registry``: a SQLAlchemy URL; writers then take turns by an advisory lock) and a Chroma server.
     """
 
     def __init__(self, data_dir: Path, embedder: Embedder, chroma_url: str | None = None, collection: str = "ipbot",
-                 exact_dense_max: int = EXACT_DENSE_MAX) -> None:
+                 exact_dense_max: int = EXACT_DENSE_MAX, registry: str | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.exact_dense_max = exact_dense_max
         self.embedder = embedder
-        self.registry = Registry(self.data_dir / "registry.sqlite3")
+        self.registry = Registry(registry_url(self.data_dir, registry))
         built_with = self.registry.get_meta("embedding_model")
         if built_with and built_with != embedder.name:
             raise EmbeddingModelMismatch(
@@ -136,18 +137,16 @@ class KnowledgeBase:
 
     def backup_to(self, folder: Path) -> dict:
         """A consistent copy of the knowledge base in ``folder`` (taken under the write lock, so no document is half
-        written): ``registry.sqlite3`` (SQLite's online backup) and ``vectors.npz`` (every registered passage's
-        embedding). Returns counts for the manifest."""
-        import sqlite3
-
+        written): ``registry.sqlite3`` (every row of the registry, whatever database holds it) and ``vectors.npz`` (every
+        registered passage's embedding). Returns counts for the manifest."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        copy = Registry(registry_url(folder))
         with self._writing():
-            source, target = sqlite3.connect(self.registry.path), sqlite3.connect(folder / "registry.sqlite3")
-            with target:
-                source.backup(target)
-            source.close()
-            target.close()
+            try:
+                self.registry.copy_to(copy)
+            finally:
+                copy.close()
             ids = sorted(self.registry.chunk_ids())
             found = self.vectors.get_embeddings(ids)
         missing = [cid for cid in ids if cid not in found]
@@ -157,6 +156,24 @@ class KnowledgeBase:
         matrix = np.stack([found[cid] for cid in ids]) if ids else np.zeros((0, self.embedder.dim), dtype=np.float32)
         np.savez_compressed(folder / "vectors.npz", ids=np.array(ids), embeddings=matrix.astype(np.float32))
         return {"documents": len(self.registry.documents()), "passages": len(ids), "embedding_model": self.embedder.name}
+
+    def restore_from(self, folder: Path) -> int:
+        """Fill this empty knowledge base from a backup folder (``backup_to``): the registry's rows, then the
+        embeddings of its passages; returns how many passages. KnowledgeError when it is not empty or the backup was
+        made with another embedding model."""
+        saved = Registry(registry_url(Path(folder)))
+        try:
+            built_with = saved.get_meta("embedding_model")
+            if built_with and built_with != self.embedder.name:
+                raise EmbeddingModelMismatch(f"the backup was made with embedding model {built_with!r}, this configuration uses {self.embedder.name!r}")
+            with self._writing():
+                try:
+                    saved.copy_to(self.registry)
+                except ValueError as exc:
+                    raise KnowledgeError(str(exc)) from None
+        finally:
+            saved.close()
+        return self.load_vectors(folder)
 
     def load_vectors(self, folder: Path) -> int:
         """Put the embeddings of a backup (``vectors.npz``) into this knowledge base's vector store, for the passages its
@@ -173,15 +190,14 @@ class KnowledgeBase:
 
     @contextmanager
     def _writing(self):
-        """This process's and the data dir's write lock, with the vector store brought up to date first."""
-        with self._lock, open(self.data_dir / "write.lock", "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        """This process's lock and the registry's writers' lock (a file in the data dir, or a PostgreSQL advisory lock), with the
+        vector store brought up to date first."""
+        with self._lock, self.registry.exclusive(self.data_dir / "write.lock"):
             try:
                 self.sync()
                 yield
             finally:
                 self._vectors_generation = self.registry.generation()
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def sweep_stray_vectors(self) -> int:
         """Delete vectors no registered chunk owns (left by a process that stopped between writing the vectors and

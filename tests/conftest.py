@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -102,6 +103,25 @@ def postgres():
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     with postgres_cluster() as base:
         yield base
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real ``chroma run`` server on a free loopback port for one test; yields its URL."""
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the chroma command (from the chromadb package) is not installed")
+    port = free_port()
+    log = open(tmp_path / "chroma.log", "w")
+    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, 60, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
 
 
 def free_port() -> int:

@@ -2,32 +2,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import free_port, run_cli, wait_for_port
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if exe is None:
-        pytest.fail("the chroma command (from the chromadb package) is not installed")
-    port = free_port()
-    log = open(tmp_path / "chroma.log", "w")
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 60, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+from conftest import free_port, run_cli
 
 
 def test_ingest_search_and_ask_against_a_chroma_server(chroma_server, tmp_path, docs_dir):

@@ -12,16 +12,16 @@ import tempfile
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Iterator, Literal, get_type_hints
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Path as PathParam, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from bot.answering import Answer, BotError, InvalidQuestion, SearchFilters, TooLong, answer_body
-from bot.office import CONSOLE_CHOICES, ApiKey, JobQueue, Services
+from bot.office import CONSOLE_CHOICES, ApiKey, DocumentRow, JobQueue, Services
 
 from .ratelimit import RateLimiter
 
@@ -140,19 +140,8 @@ class SearchResponse(BaseModel):
     results: list[SearchHit]
 
 
-class DocumentOut(BaseModel):
-    """A document of the knowledge base."""
-
-    doc_id: str
-    title: str
-    doc_type: str
-    jurisdiction: str
-    effective_date: str
-    status: str
-    chunks: int
-    version: int
-    ingested_at: str
-    file: str
+DocumentOut = create_model("DocumentOut", __doc__="A document of the knowledge base: a line of the console's list, its file by name.",
+                           **{("file" if name == "source" else name): (hint, ...) for name, hint in get_type_hints(DocumentRow).items()})
 
 
 class ChunkOut(BaseModel):
@@ -352,9 +341,9 @@ def build_api_router(services: Services, limiter: RateLimiter) -> APIRouter:
             raise ApiProblem(404, "not_found", f"no document {doc_id!r}")
         return doc
 
-    def document_out(row) -> DocumentOut:
-        fields = asdict(row)
-        return DocumentOut(file=fields.pop("source"), **fields)
+    def document_out(row: DocumentRow) -> DocumentOut:
+        values = asdict(row)
+        return DocumentOut(file=values.pop("source"), **values)
 
     doc_id_param = PathParam(..., pattern=DOC_ID, description="A document id, as listed by GET /api/v1/documents.")
 

@@ -12,7 +12,7 @@ from knowledge.chinese import CJK as _CJK
 from knowledge.chinese import option_pieces
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
-from .answerfirst import core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
+from .answerfirst import ALWAYS_ELIGIBLE, core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, lead_sentence, repeats, same_text, scored_sentences, without_label
 from .answertype import asked_kind, states_kind
 from .citecheck import overlap
 from .conflicts import authority_first, figure_conflicts, overruled
@@ -31,7 +31,6 @@ MAX_PARTS = 6
 MIN_PART_CHARS = 4
 SAME_SOURCE_PENALTY = 0.4
 RANK_BONUS = 0.3
-ALWAYS_ELIGIBLE = 2
 LEAD_PASSAGES = 2
 LIST_CHARS = 300
 _ITEM = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[（(]\d{1,2}[）)]|\d{1,2}[.、])")

@@ -4,21 +4,17 @@ it. The schema is kept by Alembic migrations (``bot/office/migrations``), applie
 file from before migrations is recognised and brought up to date with every row kept."""
 from __future__ import annotations
 
-import os
-import re
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy import event
+
+from knowledge.sqldb import SqlDatabase
 
 from .migrations import HEAD
 
 APP_DB_NAME = "app.sqlite3"
 MIGRATIONS = Path(__file__).with_name("migrations")
-_PLACEHOLDER = re.compile(r"\?")
 
 
 def local_time(stamp: str, zone: str) -> str:
@@ -38,94 +34,6 @@ def local_time(stamp: str, zone: str) -> str:
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _named(sql: str, params: tuple | list | Mapping) -> tuple[sa.TextClause, dict]:
-    """A statement written with ``?`` placeholders as SQLAlchemy text with named parameters (one SQL for every backend)."""
-    if isinstance(params, Mapping):
-        return sa.text(sql), dict(params)
-    names = iter(range(len(params)))
-    statement = _PLACEHOLDER.sub(lambda _: f":p{next(names)}", sql)
-    return sa.text(statement), {f"p{i}": value for i, value in enumerate(params)}
-
-
-class Record(tuple):
-    """A row as sqlite3.Row gives it: the values in order (``*row``), by position (``row[0]``) or by column name
-    (``row["name"]``), and ``keys()``, so ``dict(row)`` works too."""
-
-    def __new__(cls, values, index: dict[str, int]):
-        row = super().__new__(cls, values)
-        row._index = index
-        return row
-
-    def __getitem__(self, key):
-        return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
-
-    def keys(self) -> list[str]:
-        """The column names."""
-        return list(self._index)
-
-
-def _records(result: sa.Result) -> list[Record]:
-    index = {name: i for i, name in enumerate(result.keys())}
-    return [Record(tuple(row), index) for row in result]
-
-
-class Tx:
-    """One write transaction: ``execute`` a statement, ``insert`` a row and get its id."""
-
-    def __init__(self, conn: sa.Connection) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: tuple | list | Mapping = ()) -> sa.CursorResult:
-        """Run a statement (``?`` placeholders)."""
-        return self.conn.execute(*_named(sql, params))
-
-    def insert(self, sql: str, params: tuple | list | Mapping = ()) -> int:
-        """Run an INSERT and return the new row's ``id``."""
-        return int(self.conn.execute(*_named(sql + " RETURNING id", params)).scalar_one())
-
-    def one(self, sql: str, params: tuple | list | Mapping = ()) -> Record | None:
-        """The first row of a SELECT inside this transaction, or None."""
-        rows = _records(self.conn.execute(*_named(sql, params)))
-        return rows[0] if rows else None
-
-
-def _sqlite_file(url: sa.URL) -> None:
-    """Create a SQLite file readable by its owner only (its -wal and -shm companions take the same mode)."""
-    path = Path(url.database or "")
-    if not url.database or url.database == ":memory:":
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if companion.exists() and companion.stat().st_mode & 0o077:
-            companion.chmod(0o600)
-
-
-def make_engine(url: str) -> sa.Engine:
-    """An engine for the app database: SQLite in WAL mode with foreign keys, write transactions that take the write lock
-    at BEGIN (so two writers never deadlock), reads in deferred transactions (a snapshot, no lock); other backends as
-    SQLAlchemy makes them."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    _sqlite_file(parsed)
-    engine = sa.create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("ipbot_read") else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def migrate(engine: sa.Engine) -> str:
@@ -151,40 +59,12 @@ def migrate(engine: sa.Engine) -> str:
         return current or "empty"
 
 
-class AppDB:
+class AppDB(SqlDatabase):
     """The app database behind a SQLAlchemy URL; rows come back as ``Record``s (``row["name"]``, ``row[0]``)."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = make_engine(url)
+        super().__init__(url)
         migrate(self.engine)
-
-    @property
-    def backend(self) -> str:
-        """'sqlite' or 'postgresql' (the SQLAlchemy dialect)."""
-        return self.engine.dialect.name
-
-    @contextmanager
-    def tx(self) -> Iterator[Tx]:
-        """A write transaction; rolled back when the block raises."""
-        with self.engine.begin() as conn:
-            yield Tx(conn)
-
-    def query(self, sql: str, params: tuple | list | Mapping = ()) -> list[Record]:
-        """Rows of a SELECT."""
-        with self.engine.connect().execution_options(ipbot_read=True) as conn:
-            rows = _records(conn.execute(*_named(sql, params)))
-            conn.rollback()
-            return rows
-
-    def one(self, sql: str, params: tuple | list | Mapping = ()) -> Record | None:
-        """The first row of a SELECT, or None."""
-        rows = self.query(sql, params)
-        return rows[0] if rows else None
-
-    def close(self) -> None:
-        """Close every pooled connection."""
-        self.engine.dispose()
 
 
 def app_db_url(data_dir: Path, database_url: str | None = None) -> str:
