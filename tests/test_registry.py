@@ -117,3 +117,34 @@ def test_two_hosts_share_a_postgresql_registry_and_a_chroma_server(request, tmp_
     assert not (tmp_path / "host-2" / "registry.sqlite3").exists()
     two.remove_document(doc_id)
     assert one.lexical_search("示例权 期限", 3) == [] and one.dense_search("示例权保护多少年？", 3) == []
+
+
+def test_a_registry_file_of_an_earlier_version_is_read_as_it_is(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "registry.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript("""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, sha256 TEXT NOT NULL, title TEXT NOT NULL,
+    fmt TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, chunk_count INTEGER NOT NULL, version INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL, metadata TEXT NOT NULL DEFAULT '{}', warnings TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL, metadata TEXT NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc_id, ordinal);
+CREATE TABLE sentence_vectors (chunk_id TEXT PRIMARY KEY, vectors BLOB NOT NULL);
+INSERT INTO meta VALUES ('generation', '7'), ('embedding_model', 'm');
+INSERT INTO documents VALUES ('old', 'docs/old.md', 's', '旧文件', 'md', 'indexed', 1, 2, '2025-01-01', '{"title": "旧文件"}', '[]');
+INSERT INTO chunks VALUES ('old#0', 'old', 0, '第一条 旧的文字。', '旧 文字', '{"title": "旧文件"}');
+""")
+    db.execute("INSERT INTO sentence_vectors VALUES ('old#0', ?)", (np.ones((1, 4), dtype=np.float32).tobytes(),))
+    db.commit()
+    db.close()
+    reg = Registry(f"sqlite:///{path}")
+    assert reg.generation() == 7 and reg.documents()[0].version == 2 and reg.chunks("old")[0].text == "第一条 旧的文字。"
+    assert dict(reg.all_tokens()) == {"old#0": ["旧", "文字"]} and reg.sentence_vectors(["old#0"], 4)["old#0"].shape == (1, 4)
+    doc, chunks, tokens = _doc("new", "docs/new.md", 1)
+    reg.replace_document(doc, chunks, tokens)
+    assert reg.generation() == 8 and len(reg.documents()) == 2
