@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set this when the app is served over HTTPS).")
     trusted_proxies: Names = Field(default_factory=list, description="Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are believed (comma-separated or a JSON list, e.g. 127.0.0.1). Empty: the headers are ignored and the connecting address is the client.")
     allowed_origins: Names = Field(default_factory=list, description="Extra origins (scheme://host[:port]) allowed to POST the login form besides the server's own (a reverse proxy's public address).")
-    index_in_worker: bool = Field(False, description="Index documents uploaded through the HTTP API in `ipbot worker` processes (the upload is queued and answered at once, 202 with a job id); off: the server indexes them itself before answering.")
+    index_in_worker: bool = Field(False, description="Index documents uploaded through the HTTP API or the knowledge console in `ipbot worker` processes (the upload is queued and answered at once: 202 with a job id, or the console's log following the jobs); off: the server indexes them itself.")
     api_rate_limit: int = Field(60, ge=0, description="Requests one API key may make per minute (the HTTP API and the OpenAI-compatible facade); 0 turns the limit off.")
     embed_origins: Names = Field(default_factory=list, description="Origins (scheme://host[:port]) of the websites that may embed the chat (/embed in an iframe) and call the HTTP API from a browser (CORS); empty: none.")
     link_domains: Names = Field(default_factory=lambda: ["gov.cn", "cnipa.gov.cn", "court.gov.cn", "12330.cn"],

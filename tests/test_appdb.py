@@ -215,3 +215,23 @@ def test_job_claims_never_collide_and_a_dead_workers_job_is_taken_again(db):
     for n in range(MAX_ATTEMPTS):
         queue.claim(f"d{n}", lease_seconds=-1)
     assert queue.get(stuck.id).status == "failed" and queue.pending() == 0
+
+
+def test_a_running_job_reports_its_stage_and_stops_when_cancelled(db):
+    from bot.office import JobQueue
+
+    queue = JobQueue(db)
+    job = queue.enqueue("upload", {"path": "/x/big.pdf", "actor": "ed"})
+    waiting = queue.enqueue("upload", {"path": "/x/next.pdf", "actor": "ed"})
+    assert queue.claim("w1", 60).id == job.id
+    assert queue.report(job.id, "w1", {"stage": "OCR page", "done": 3, "total": 9})
+    assert queue.get(job.id).result == {"stage": "OCR page", "done": 3, "total": 9} and not queue.report(job.id, "w2", {})
+    assert queue.cancel([job.id, waiting.id]) == 2
+    assert queue.get(waiting.id).status == "cancelled" and queue.claim("w2", 60) is None, "a cancelled job is never taken"
+    assert queue.get(job.id).status == "cancelling" and not queue.report(job.id, "w1", {"stage": "OCR page", "done": 4, "total": 9})
+    queue.finish(job.id, "w1", "cancelled", {"status": "failed", "reason": "cancelled"})
+    assert queue.get(job.id).status == "cancelled" and queue.pending() == 0
+    orphan = queue.enqueue("upload", {"path": "/x/orphan.pdf", "actor": "ed"})
+    queue.claim("dead", lease_seconds=-1)
+    queue.cancel([orphan.id])
+    assert queue.claim("w3", 60) is None and queue.get(orphan.id).status == "cancelled", "its worker died while it was being cancelled"

@@ -318,3 +318,59 @@ def test_a_version_that_cannot_be_kept_changes_nothing(console_services, tmp_pat
         console.replace("lighthouse", incoming / "v2.md", "ed")
     assert console.document("lighthouse").version == 1 and "八十元" in console.chunks("lighthouse")[0].text
     assert sorted(f.name for f in console.uploads_dir.iterdir()) == ["lighthouse.md"]
+
+
+def test_with_a_worker_the_console_queues_uploads_and_its_log_follows_the_jobs(console_services, tmp_path):
+    import threading
+
+    from bot.office import JobQueue, work
+    from ui.admin import queued_log
+
+    incoming = tmp_path / "for-the-worker"
+    incoming.mkdir()
+    (incoming / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    (incoming / "undated.md").write_text("# 紫色码头管理办法\n\n第一条 紫色码头停泊费每次六十元。\n\n第二条 夜间停泊加收二十元。\n", encoding="utf-8")
+    log = queued_log(console_services, [incoming / "lighthouse.md", incoming / "undated.md"], {"jurisdiction": "海州市"}, "ed",
+                     threading.Event(), poll=0.05)
+    first, _ = next(log)
+    assert "queued 2 file(s)" in first and first.count("waiting for a worker") == 2, "nothing is indexed by the server itself"
+    assert console_services.assistant.kb.registry.document_by_source(str(incoming / "lighthouse.md")) is None
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(console_services, "test-worker", stop, 0.05))
+    worker.start()
+    try:
+        steps = list(log)
+    finally:
+        stop.set()
+        worker.join(60)
+    stages = [step for _, step in steps if step]
+    assert any("向量化段落 embedding passages" in desc for desc, _, _ in stages), "the stage the worker is at is shown"
+    final = steps[-1][0]
+    assert "[1/2] indexed: lighthouse.md →" in final and "[2/2] indexed: undated.md →" in final, final
+    assert final.count("No effective date in the text") == 1 and final.rstrip().endswith("check and publish them.")
+    assert JobQueue(console_services.db).pending() == 0
+    doc = console_services.console.document(next(line.split("→ ")[1].split(" ")[0] for line in final.splitlines() if "lighthouse.md" in line))
+    assert doc.metadata["jurisdiction"] == "海州市" and doc.metadata["status"] == "draft"
+    audit = console_services.db.query("SELECT actor, action FROM audit WHERE target=?", (doc.doc_id,))
+    assert ("ed", "document.upload") in [tuple(r) for r in audit]
+    assert not list((console_services.settings.data_dir / "queue").glob("*/*")), "the staged files are removed"
+
+
+def test_cancelling_a_queued_console_upload_cancels_its_jobs_and_bad_metadata_queues_nothing(console_services, tmp_path):
+    import threading
+
+    from bot.office import JobQueue
+    from ui.admin import queued_log
+
+    (tmp_path / "a.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    queue = JobQueue(console_services.db)
+    refused = list(queued_log(console_services, [tmp_path / "a.md"], {"effective_date": "2024-13-45"}, "ed", threading.Event()))
+    assert refused[-1][0].startswith("✗") and "2024-13-45" in refused[-1][0] and queue.pending() == 0
+    cancel = threading.Event()
+    log = queued_log(console_services, [tmp_path / "a.md"], {}, "ed", cancel, poll=0.05)
+    next(log)
+    cancel.set()
+    final = list(log)[-1][0]
+    assert "cancelled" in final and queue.pending() == 0
+    job = queue.get(max(r["id"] for r in console_services.db.query("SELECT id FROM jobs")))
+    assert job.status == "cancelled"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
 
 from bot.answering import BotError, InvalidQuestion
-from bot.office import CONSOLE_CHOICES, Services, local_time, needs_effective_date
+from bot.office import CONSOLE_CHOICES, FINISHED, JobQueue, Services, local_time, needs_effective_date
 
 from .common import require, who_markdown
 from .gaps_view import build_gaps
@@ -79,6 +80,50 @@ def indexing_log(console, paths: list[Path], metadata: dict, actor: str, cancel:
         else:
             break
     lines.append("已取消 cancelled." if cancel.is_set() else "完成 done. 新文档为草稿，请在“文档”页核对后发布。New documents are drafts: check and publish them.")
+    yield "\n".join(lines), None
+
+
+def queued_log(services: Services, paths: list[Path], metadata: dict, actor: str, cancel: threading.Event, poll: float = 0.5):
+    """With IPBOT_INDEX_IN_WORKER: queue the uploaded files for `ipbot worker` and yield (log text, stage or None) as the
+    jobs go — a line per file (queued, its stage while a worker indexes it, then its outcome with the same warnings as
+    ``indexing_log``). Setting ``cancel`` cancels the jobs not yet done; the jobs go on if the page is closed."""
+    queue, console = JobQueue(services.db), services.console
+    try:
+        jobs = queue.enqueue_files(services.settings.data_dir / "queue", paths, metadata, actor)
+    except BotError as exc:
+        yield f"✗ {exc}", None
+        return
+    n, asked_to_stop = len(jobs), False
+    head = f"已排队 {n} 个文件，由索引进程处理 queued {n} file(s) for the indexing worker (jobs {', '.join(f'#{j.id}' for j in jobs)})"
+    warned: dict[int, list[str]] = {}
+    while True:
+        if cancel.is_set() and not asked_to_stop:
+            queue.cancel([j.id for j in jobs])
+            asked_to_stop = True
+        current = [queue.get(j.id) or j for j in jobs]
+        lines, stage = [head], None
+        for i, (job, path) in enumerate(zip(current, paths), 1):
+            r = job.result or {}
+            if job.status in FINISHED:
+                said = r.get("line") or f"{job.status}: {path.name}: {r.get('reason', '')}"
+                lines.append(f"[{i}/{n}] {said}")
+                if job.status == "done" and r.get("doc_id"):
+                    if job.id not in warned:
+                        warned[job.id] = [f"    ⚠ {c}" for c in console.conflicts(r["doc_id"])]
+                        if needs_effective_date(console.document(r["doc_id"]).metadata):
+                            warned[job.id].append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
+                    lines += warned[job.id]
+            elif job.status in ("running", "cancelling") and r.get("stage"):
+                desc = f"[{i}/{n}] {STAGE_WORDS.get(r['stage'], r['stage'])}" + (f" {r['done']}/{r['total']}" if r.get("total") else "")
+                lines.append(f"    … {desc}")
+                stage = (desc, r.get("done", 0), r.get("total", 0))
+            else:
+                lines.append(f"[{i}/{n}] {path.name}: " + ("索引中 indexing…" if job.status == "running" else "排队中 waiting for a worker…"))
+        if all(job.status in FINISHED for job in current):
+            break
+        yield "\n".join(lines), stage
+        time.sleep(poll)
+    lines.append("已取消 cancelled." if asked_to_stop else "完成 done. 新文档为草稿，请在“文档”页核对后发布。New documents are drafts: check and publish them.")
     yield "\n".join(lines), None
 
 
@@ -262,9 +307,11 @@ def build_admin(services: Services) -> gr.Blocks:
                 return
             session = request.session_hash or ""
             cancel = uploads.start(session)
+            log = queued_log if services.settings.index_in_worker else indexing_log
+            source = services if services.settings.index_in_worker else console
             try:
-                for text, step in indexing_log(console, paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s},
-                                               user.name, cancel):
+                for text, step in log(source, paths, {"doc_type": t, "jurisdiction": j, "effective_date": d, "status": s},
+                                      user.name, cancel):
                     if step:
                         progress((step[1], step[2]) if step[2] else None, desc=step[0])
                     yield text

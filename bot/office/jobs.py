@@ -1,18 +1,24 @@
 """Indexing jobs in the app database, for `ipbot worker` processes: the server queues an upload and answers at once;
 a worker claims it (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so two workers never take the same job; SQLite: the write
-lock), keeps a lease on it while it works, and records the outcome. A job whose worker died is taken again when its
-lease runs out; after ``MAX_ATTEMPTS`` it is marked failed."""
+lock), keeps a lease on it while it works, reports its progress, and records the outcome. A job whose worker died is
+taken again when its lease runs out; after ``MAX_ATTEMPTS`` it is marked failed. Statuses: queued → running → done |
+failed | cancelled; a running job asked to stop is 'cancelling' until its worker stops it."""
 from __future__ import annotations
 
 import json
+import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ..answering import BotError
 from .appdb import AppDB, utc_now
+from .console import check_metadata, safe_filename
 
 MAX_ATTEMPTS = 3
 JOB_KINDS = ("upload", "replace")
+FINISHED = ("done", "failed", "cancelled")
 _COLUMNS = "id, kind, payload, status, created_at, started_at, finished_at, worker, lease_until, attempts, result"
 
 
@@ -57,6 +63,19 @@ class JobQueue:
                                (kind, json.dumps(payload, ensure_ascii=False), "queued", utc_now()))
         return self.get(job_id)
 
+    def enqueue_files(self, staging: Path, paths: list[Path], metadata: dict, actor: str) -> list[Job]:
+        """Copy files into ``staging`` (a folder of its own for each) and queue an upload job for each, with the
+        metadata checked first (ConsoleError names a bad value); returns the jobs in the files' order."""
+        metadata = check_metadata(metadata)
+        jobs = []
+        for path in paths:
+            folder = Path(staging) / secrets.token_hex(8)
+            folder.mkdir(parents=True)
+            target = folder / safe_filename(Path(path).name)
+            shutil.copyfile(path, target)
+            jobs.append(self.enqueue("upload", {"path": str(target), "actor": actor, "metadata": metadata}))
+        return jobs
+
     def get(self, job_id: int) -> Job | None:
         """A job, or None."""
         row = self.db.one(f"SELECT {_COLUMNS} FROM jobs WHERE id=?", (job_id,))
@@ -68,6 +87,7 @@ class JobQueue:
         now = utc_now()
         lock = " FOR UPDATE SKIP LOCKED" if self.db.backend == "postgresql" else ""
         with self.db.tx() as tx:
+            tx.execute("UPDATE jobs SET status='cancelled', finished_at=? WHERE status='cancelling' AND lease_until < ?", (now, now))
             while True:
                 row = tx.one("SELECT id, attempts FROM jobs WHERE status='queued' OR (status='running' AND lease_until < ?) "
                              f"ORDER BY id LIMIT 1{lock}", (now,))
@@ -88,6 +108,25 @@ class JobQueue:
             done = tx.execute("UPDATE jobs SET lease_until=? WHERE id=? AND worker=? AND status='running'",
                               (_later(lease_seconds), job_id, worker))
             return done.rowcount == 1
+
+    def report(self, job_id: int, worker: str, progress: dict) -> bool:
+        """Record how far a running job got (``progress`` replaces its result until it ends); False when it is no
+        longer running for this worker (asked to stop, or taken over), so the worker stops."""
+        with self.db.tx() as tx:
+            done = tx.execute("UPDATE jobs SET result=? WHERE id=? AND worker=? AND status='running'",
+                              (json.dumps(progress, ensure_ascii=False), job_id, worker))
+            return done.rowcount == 1
+
+    def cancel(self, job_ids: list[int]) -> int:
+        """Cancel jobs: a queued one at once, a running one when its worker next reports ('cancelling'); returns how many
+        were still to do."""
+        changed = 0
+        with self.db.tx() as tx:
+            for job_id in job_ids:
+                changed += tx.execute("UPDATE jobs SET status='cancelled', finished_at=?, result=? WHERE id=? AND status='queued'",
+                                      (utc_now(), json.dumps({"reason": "cancelled"}), job_id)).rowcount
+                changed += tx.execute("UPDATE jobs SET status='cancelling' WHERE id=? AND status='running'", (job_id,)).rowcount
+        return changed
 
     def finish(self, job_id: int, worker: str, status: str, result: dict) -> None:
         """Record how a job ended ('done' or 'failed')."""

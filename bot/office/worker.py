@@ -6,17 +6,23 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from .jobs import Job, JobQueue
 from .services import Services
 
 log = logging.getLogger("ipbot.worker")
 LEASE_SECONDS = 120
+REPORT_SECONDS = 0.5
 
 
-def run_job(services: Services, job: Job) -> tuple[str, dict]:
-    """Run one job; returns ('done' | 'failed', result)."""
+def run_job(services: Services, job: Job, on_progress: Callable[[str, int, int], None] | None = None,
+            cancel: threading.Event | None = None) -> tuple[str, dict]:
+    """Run one job, telling ``on_progress`` each stage of an upload (stage, done, total) and stopping when ``cancel`` is
+    set; returns ('done' | 'failed' | 'cancelled', result)."""
     payload, console = job.payload, services.console
     path = Path(payload["path"])
     staged = services.settings.data_dir / "queue"
@@ -26,12 +32,15 @@ def run_job(services: Services, job: Job) -> tuple[str, dict]:
         if job.kind == "replace":
             outcome = console.replace(payload["doc_id"], path, payload["actor"], payload.get("metadata") or None)
         else:
-            outcome = next(console.ingest_uploads([path], payload.get("metadata") or {}, payload["actor"]))
+            outcome = next(console.ingest_uploads([path], payload.get("metadata") or {}, payload["actor"], cancel=cancel,
+                                                  on_progress=on_progress))
     except Exception as exc:  # a job must end with a recorded outcome, never leave the worker
         log.exception("job %s failed", job.id)
         return "failed", {"reason": f"{type(exc).__name__}: {exc}"[:500]}
-    result = {"file": Path(outcome.path).name, "status": outcome.status, "doc_id": outcome.doc_id, "chunks": outcome.chunks,
-              "reason": outcome.reason}
+    result = {"file": path.name, "status": outcome.status, "doc_id": outcome.doc_id, "chunks": outcome.chunks,
+              "reason": outcome.reason, "line": replace(outcome, path=path.name).line()}
+    if cancel is not None and cancel.is_set() and outcome.status == "failed":
+        return "cancelled", result
     return ("failed" if outcome.status == "failed" else "done"), result
 
 
@@ -54,8 +63,16 @@ def work(services: Services, worker: str, stop: threading.Event, poll_seconds: f
 
         keeper = threading.Thread(target=keep_lease, daemon=True)
         keeper.start()
+        cancel, reported = threading.Event(), [0.0]
+
+        def on_progress(stage: str, done: int, total: int, job_id: int = job.id) -> None:
+            if time.monotonic() - reported[0] >= REPORT_SECONDS or done == total:
+                reported[0] = time.monotonic()
+                if not queue.report(job_id, worker, {"stage": stage, "done": done, "total": total}):
+                    cancel.set()
+
         try:
-            status, result = run_job(services, job)
+            status, result = run_job(services, job, on_progress, cancel)
         finally:
             alive.set()
             keeper.join()
