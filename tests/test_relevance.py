@@ -172,3 +172,21 @@ def test_questions_without_an_ip_word_need_closer_passages_and_no_word_overlap()
     assert cover("商标注册申请要提交哪些材料？", 0.895).covered
     assert not cover("营业执照登记申请要提交哪些材料？", 0.895).covered
     assert cover("营业执照登记申请要提交哪些材料？", 0.91 + GENERAL_MARGIN).covered
+
+
+def test_an_english_question_measures_each_sentence_by_the_terms_of_its_own_language():
+    from bot.answering.answerfirst import scored_sentences
+    from bot.answering.extractive import _terms
+
+    law = "许可他人使用其注册商标的，许可人应当将其商标使用许可报商标局备案。商标使用许可未经备案不得对抗善意第三人。"
+    guide = "The licensee must show its name on the goods. A licensor should keep the licence contract."
+    index = BM25Index()
+    index.add("law", tokenize(law))
+    index.add("guide", tokenize(guide))
+    terms = _terms("Do we need to record the trademark license with the office?", index)
+    assert "备案" in terms and "商标" in terms, "the statute's words for the everyday English ones"
+    hits = [ScoredChunk(ChunkRecord("guide", "g", 0, guide), 1.0), ScoredChunk(ChunkRecord("law", "l", 0, law), 0.9)]
+    scored = scored_sentences(terms, hits, index, kind=None, subject=None, depth=None)
+    coverage = {s: cov for _, _, _, s, cov in scored}
+    assert coverage["许可他人使用其注册商标的，许可人应当将其商标使用许可报商标局备案。"] > 0.5 > coverage["The licensee must show its name on the goods."]
+    assert scored[0][3].endswith("报商标局备案。"), "the Chinese sentence is not held back by English words it cannot hold"

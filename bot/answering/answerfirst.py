@@ -8,6 +8,7 @@ import re
 from typing import AbstractSet
 
 from knowledge import ScoredChunk, split_sentences, tokenize, zh_terms_in
+from knowledge.chinese import CJK as _CJK
 from knowledge.chinese import article_number
 from knowledge.lexical import BM25Index
 
@@ -87,12 +88,16 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
     deadline questions), names the asked subject, comes close to the question in meaning, comes from a well-ranked
     passage, and is the statute's own wording rather than a guide's. ``context`` (the whole message's terms, when ``terms`` are one part's) counts half."""
     out = []
+    by_script = _terms_by_script(terms)
+    context_by_script = _terms_by_script(context) if context else None
     for rank, hit in enumerate(hits[:depth]):
         for position, sentence in enumerate(split_sentences(hit.chunk.text)):
             if (skip and (hit.chunk.chunk_id, sentence) in skip) or not _quotable(sentence, hit):
                 continue
             tokens = tokens_of(sentence)
-            cov = weighted_coverage(terms, tokens, index) + (CONTEXT_WEIGHT * weighted_coverage(context, tokens, index) if context else 0.0)
+            script = "en" if is_english(sentence) else "zh"
+            cov = weighted_coverage(by_script[script], tokens, index) + (
+                CONTEXT_WEIGHT * weighted_coverage(context_by_script[script], tokens, index) if context_by_script else 0.0)
             near = (closeness or {}).get((rank, sentence), 0.0)
             if cov <= 0 and near <= 0 and rank >= ALWAYS_ELIGIBLE:
                 continue
@@ -103,6 +108,17 @@ def scored_sentences(terms: list[str], hits: list[ScoredChunk], index: BM25Index
                      + (SUBJECT_WEIGHT if subject and subject.lower() in sentence.lower() else 0.0))
             out.append((score, rank, position, sentence, cov))
     return sorted(out, key=lambda c: (-c[0], c[1], c[2]))
+
+
+def _terms_by_script(terms: list[str]) -> dict[str, list[str]]:
+    """The terms a sentence of each language is measured by: for an English question (most of its terms Latin) that
+    also carries the statute's Chinese terms, a Chinese sentence by the Chinese terms and an English one by the English
+    ones (neither can hold the other's words); otherwise all terms for both."""
+    cjk = [t for t in terms if _CJK.search(t)]
+    latin = [t for t in terms if not _CJK.search(t)]
+    if cjk and len(latin) > len(cjk):
+        return {"zh": cjk, "en": latin}
+    return {"zh": terms, "en": terms}
 
 
 def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None) -> tuple[int, str] | None:

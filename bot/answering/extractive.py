@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import AbstractSet
 
-from knowledge import ChunkRecord, ScoredChunk, split_sentences, tokenize, zh_terms_in
+from knowledge import ChunkRecord, ScoredChunk, en_to_zh, split_sentences, tokenize, zh_terms_in
 from knowledge.lexical import BM25Index
 from prompts import worded
 from knowledge.chinese import CJK as _CJK
@@ -16,7 +16,7 @@ from .answerfirst import ALWAYS_ELIGIBLE, core, echoes, shared, tokens_of, engli
 from .answertype import asked_kind, states_kind
 from .citecheck import overlap
 from .conflicts import authority_first, figure_conflicts, overruled
-from .expansion import legal_terms_for
+from .expansion import english_question_terms, legal_terms_for
 from .followup import split_context, subject_of
 from .numerals import figures_of
 from .query import language_of, passage_language
@@ -65,7 +65,7 @@ def question_parts(question: str) -> list[str]:
 
 def _terms(text: str, index: BM25Index) -> list[str]:
     """Key terms for picking sentences: the question's own, plus the statute's words for its everyday phrasing (多久 → 期限)."""
-    extra = tokenize(legal_terms_for(text)) if _CJK.search(text) else []
+    extra = tokenize(legal_terms_for(text) if _CJK.search(text) else " ".join(en_to_zh(text) + english_question_terms(text)))
     return list(dict.fromkeys([t for group in key_terms(text, index, hints=True) for t in group] + extra))
 
 
