@@ -12,29 +12,16 @@ from typing import Iterator
 import numpy as np
 import sqlalchemy as sa
 
+from .migrations import HEAD
 from .records import ChunkRecord, DocumentRecord
-from .sqldb import SqlDatabase, Tx
+from .sqldb import SqlDatabase, Tx, migrate
 
 REGISTRY_FILE = "registry.sqlite3"
+MIGRATIONS = Path(__file__).with_name("migrations")
 WRITE_LOCK = 31_415_926
 """The PostgreSQL advisory lock that writers to a shared registry take in turn (the file lock's counterpart)."""
+MIGRATION_LOCK = 31_415_927
 
-_SCHEMA = sa.MetaData()
-sa.Table("meta", _SCHEMA, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text, nullable=False))
-sa.Table("documents", _SCHEMA,
-         sa.Column("doc_id", sa.Text, primary_key=True), sa.Column("source", sa.Text, nullable=False, unique=True),
-         sa.Column("sha256", sa.Text, nullable=False), sa.Column("title", sa.Text, nullable=False),
-         sa.Column("fmt", sa.Text, nullable=False, server_default=""), sa.Column("status", sa.Text, nullable=False),
-         sa.Column("chunk_count", sa.Integer, nullable=False), sa.Column("version", sa.Integer, nullable=False),
-         sa.Column("ingested_at", sa.Text, nullable=False), sa.Column("metadata", sa.Text, nullable=False, server_default="{}"),
-         sa.Column("warnings", sa.Text, nullable=False, server_default="[]"))
-sa.Table("chunks", _SCHEMA,
-         sa.Column("chunk_id", sa.Text, primary_key=True),
-         sa.Column("doc_id", sa.Text, sa.ForeignKey("documents.doc_id", ondelete="CASCADE"), nullable=False),
-         sa.Column("ordinal", sa.Integer, nullable=False), sa.Column("text", sa.Text, nullable=False),
-         sa.Column("tokens", sa.Text, nullable=False), sa.Column("metadata", sa.Text, nullable=False),
-         sa.Index("chunks_doc", "doc_id", "ordinal"))
-sa.Table("sentence_vectors", _SCHEMA, sa.Column("chunk_id", sa.Text, primary_key=True), sa.Column("vectors", sa.LargeBinary, nullable=False))
 TABLES = ("meta", "documents", "chunks", "sentence_vectors")
 """The registry's tables, parents before children."""
 
@@ -53,10 +40,7 @@ class Registry(SqlDatabase):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            _SCHEMA.create_all(conn)
+        migrate(self.engine, MIGRATIONS, HEAD, MIGRATION_LOCK, version_table="registry_version", legacy_table="documents")
 
     @contextmanager
     def exclusive(self, lock_file: Path) -> Iterator[None]:

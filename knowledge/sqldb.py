@@ -109,6 +109,32 @@ def make_engine(url: str) -> sa.Engine:
     return engine
 
 
+def migrate(engine: sa.Engine, scripts: Path, head: str, lock: int, version_table: str = "alembic_version",
+            legacy_table: str | None = None) -> str:
+    """Bring a schema to its newest revision ``head`` with the Alembic migrations in ``scripts``; a database from before
+    migrations (it has ``legacy_table`` but no ``version_table``) is first recognised as revision 0001. Returns the
+    revision it was at. Processes opening one PostgreSQL database at once take turns (advisory lock ``lock``)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({int(lock)})")
+        inspector = sa.inspect(conn)
+        current = conn.exec_driver_sql(f"SELECT version_num FROM {version_table}").scalar() if inspector.has_table(version_table) else None
+        if current == head:
+            return current
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(scripts))
+        config.attributes["connection"] = conn
+        config.attributes["version_table"] = version_table
+        if current is None and legacy_table and inspector.has_table(legacy_table):
+            command.stamp(config, "0001")
+            current = "0001 (recognised)"
+        command.upgrade(config, "head")
+        return current or "empty"
+
+
 class SqlDatabase:
     """A database behind a SQLAlchemy URL: write transactions (``tx``) and reads (``query``, ``one``)."""
 

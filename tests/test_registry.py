@@ -148,3 +148,17 @@ INSERT INTO chunks VALUES ('old#0', 'old', 0, '第一条 旧的文字。', '旧 
     doc, chunks, tokens = _doc("new", "docs/new.md", 1)
     reg.replace_document(doc, chunks, tokens)
     assert reg.generation() == 8 and len(reg.documents()) == 2
+
+
+def test_the_registry_and_the_app_database_may_share_one_postgresql_database(request, tmp_path):
+    from bot.office import ApiKeys
+    from bot.office.appdb import AppDB
+
+    url = _url(request, tmp_path, "postgresql")
+    reg, app = Registry(url), AppDB(url)
+    doc, chunks, tokens = _doc("law", "docs/law.md", 2)
+    reg.replace_document(doc, chunks, tokens)
+    ApiKeys(app).create("cms", "editor")
+    again, app_again = Registry(url), AppDB(url)  # reopening migrates nothing twice
+    versions = {r[0] for r in app_again.query("SELECT version_num FROM registry_version")}
+    assert versions == {"0001"} and again.document("law") == doc and [k.name for k in ApiKeys(app_again).list()] == ["cms"]

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from knowledge.sqldb import SqlDatabase
+from knowledge.sqldb import SqlDatabase, migrate
 
 from .migrations import HEAD
 
 APP_DB_NAME = "app.sqlite3"
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 728451903
 
 
 def local_time(stamp: str, zone: str) -> str:
@@ -36,35 +37,12 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def migrate(engine: sa.Engine) -> str:
-    """Bring the schema to the newest revision (a database from before migrations is first recognised as revision 0001);
-    returns the revision it was at. Replicas opening one PostgreSQL database at once take turns (an advisory lock)."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(728451903)")
-        inspector = sa.inspect(conn)
-        current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() if inspector.has_table("alembic_version") else None
-        if current == HEAD:
-            return current
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = conn
-        if current is None and inspector.has_table("users"):
-            command.stamp(config, "0001")
-            current = "0001 (recognised)"
-        command.upgrade(config, "head")
-        return current or "empty"
-
-
 class AppDB(SqlDatabase):
     """The app database behind a SQLAlchemy URL; rows come back as ``Record``s (``row["name"]``, ``row[0]``)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        migrate(self.engine)
+        migrate(self.engine, MIGRATIONS, HEAD, MIGRATION_LOCK, legacy_table="users")
 
 
 def app_db_url(data_dir: Path, database_url: str | None = None) -> str:
