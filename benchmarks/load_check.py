@@ -2,7 +2,8 @@
 POST /api/v1/ask for a fixed time while an editor uploads a PDF through the API, against one ``ipbot serve`` and against
 several sharing one data dir and one app database (PostgreSQL, a throwaway cluster, with --postgres).
 
-Prints, per setup: requests, error rate, p50 / p95 seconds, answers per second (all, and while the upload runs), peak
+With --shared-registry the document registry is in PostgreSQL too, as on several hosts; --pdf-copies makes a synthetic long
+upload (the PDF repeated). Prints, per setup: requests, error rate, p50 / p95 seconds, answers per second (all, and while the upload runs), peak
 RSS per server process, the upload's seconds, and how long until the new document is listed by every replica.
 
     python benchmarks/load_check.py --data-dir var/facts --users 50 --seconds 120 --replicas 1 2 --postgres
@@ -28,6 +29,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 IPBOT = Path(sys.executable).with_name("ipbot")
 
 from conftest import free_port  # noqa: E402
@@ -90,14 +92,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def long_pdf(pdf: Path, copies: int, work: Path) -> Path:
+    """A synthetic long upload: ``pdf`` repeated ``copies`` times (pypdf), page after page."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer, reader = PdfWriter(), PdfReader(pdf)
+    for _ in range(copies):
+        for page in reader.pages:
+            writer.add_page(page)
+    target = work / f"{pdf.stem}-x{copies}.pdf"
+    with open(target, "wb") as out:
+        writer.write(out)
+    return target
+
+
+def shared_registry(data: Path, database_url: str) -> None:
+    """Copy the data dir's registry into the database (IPBOT_REGISTRY_URL), as replicas on several hosts would share it."""
+    from knowledge.registry import Registry, registry_url
+
+    source, target = Registry(registry_url(data)), Registry(database_url)
+    source.copy_to(target)
+    source.close()
+    target.close()
+
+
 def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path, database_url: str | None, work: Path,
-              with_worker: bool = False) -> dict:
+              with_worker: bool = False, registry_in_database: bool = False, follow_upload_s: float = 900) -> dict:
     data = work / f"data-{replicas}{'w' if with_worker else ''}"
     shutil.copytree(source, data, ignore=shutil.ignore_patterns("app.sqlite3*", "tmp", "write.lock"))
     env = {**os.environ, "IPBOT_API_RATE_LIMIT": "0", "IPBOT_CHAT_RATE_LIMIT": "0"}
     env.pop("IPBOT_LLM_BASE_URL", None)
     if database_url:
         env["IPBOT_DATABASE_URL"] = database_url
+    if database_url and registry_in_database:
+        shared_registry(data, database_url)
+        env["IPBOT_REGISTRY_URL"] = database_url
     if with_worker:
         env["IPBOT_INDEX_IN_WORKER"] = "1"
     public = re.search(r"^(ipb_\S+)$", run(["keys", "create", f"load{replicas}", "--role", "public", "--data-dir", str(data)], env), re.M).group(1)
@@ -133,8 +162,12 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
         def editor_upload() -> None:
             time.sleep(min(15.0, seconds / 4))
             upload["started"] = time.time() - start
-            with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {editor}"}, timeout=900) as c:
-                response = c.post("/api/v1/documents", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
+            with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {editor}"}, timeout=seconds + follow_upload_s) as c:
+                try:
+                    response = c.post("/api/v1/documents", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
+                except httpx.TimeoutException:
+                    upload["status"] = "still indexing when the run ended"
+                    return
             upload["seconds"] = round(time.time() - start - upload["started"], 1)
             upload["status"] = response.status_code
             upload["ended"] = time.time() - start
@@ -142,6 +175,9 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
                 job = response.json()["job_id"]
                 with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {editor}"}, timeout=60) as c:
                     while (state := c.get(f"/api/v1/jobs/{job}").json())["status"] in ("queued", "running"):
+                        if time.time() > deadline + follow_upload_s:
+                            upload["job"] = f"still {state['status']} when the run ended"
+                            return
                         time.sleep(0.5)
                 upload["seconds"] = round(time.time() - start - upload["started"], 1)
                 upload["ended"] = time.time() - start
@@ -196,6 +232,9 @@ def main() -> None:
     parser.add_argument("--replicas", nargs="+", default=["1", "2", "2w"], help="Setups: a number of replicas, 'w' for a worker too.")
     parser.add_argument("--pdf", type=Path, default=ROOT.parent / "shared" / "pdf" / "lawyer-llama-technical-report-2023.pdf")
     parser.add_argument("--postgres", action="store_true", help="Share the app database through a throwaway PostgreSQL cluster.")
+    parser.add_argument("--shared-registry", action="store_true", help="With --postgres: the document registry in PostgreSQL too (IPBOT_REGISTRY_URL), as on several hosts.")
+    parser.add_argument("--pdf-copies", type=int, default=1, help="Upload the PDF repeated this many times (a synthetic long document).")
+    parser.add_argument("--follow-upload-s", type=float, default=900, help="How long after the users stop to wait for the upload to finish.")
     parser.add_argument("--report", type=Path, default=ROOT / "benchmarks" / "out" / "load.json")
     args = parser.parse_args()
     if not (args.data_dir / "registry.sqlite3").exists():
@@ -209,10 +248,12 @@ def main() -> None:
             from postgres import create_database, postgres_cluster
 
             base = stack.enter_context(postgres_cluster())
+        pdf = long_pdf(args.pdf, args.pdf_copies, Path(tmp)) if args.pdf_copies > 1 else args.pdf
         for setup in args.replicas:
             n, with_worker = int(setup.rstrip("w")), setup.endswith("w")
             url = create_database(base, f"load{setup}") if base else None
-            figures = one_setup(args.data_dir, n, args.users, args.seconds, args.pdf, url, Path(tmp), with_worker)
+            figures = one_setup(args.data_dir, n, args.users, args.seconds, pdf, url, Path(tmp), with_worker, args.shared_registry,
+                                args.follow_upload_s)
             report.append(figures)
             print(f"{n} replica(s){' + worker' if with_worker else ''}, {args.users} users, {args.seconds:.0f} s: {figures['requests']} requests, error rate "
                   f"{figures['error_rate']:.4f}, p50 {figures['p50_s']} s, p95 {figures['p95_s']} s, {figures['answers_per_s']} answers/s; "

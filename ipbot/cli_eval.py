@@ -140,12 +140,16 @@ def bench_load(
     replicas: Annotated[Optional[list[str]], typer.Option(help="Setups to measure: a number of `ipbot serve` processes, with 'w' an `ipbot worker` too (repeatable; default 1, 2, 2w).")] = None,
     pdf: Annotated[Optional[Path], typer.Option(help="The PDF an editor uploads through the API meanwhile.")] = None,
     postgres: Annotated[bool, typer.Option(help="Share the app database through a throwaway PostgreSQL cluster.")] = True,
+    shared_registry: Annotated[bool, typer.Option(help="The document registry in that PostgreSQL too, as replicas on several hosts share it.")] = False,
+    pdf_copies: Annotated[int, typer.Option(min=1, help="Upload the PDF repeated this many times (a synthetic long document).")] = 1,
+    follow_upload: Annotated[float, typer.Option(help="Seconds after the users stop to wait for the upload to finish.")] = 900,
 ) -> None:
     """The HTTP API under load on loopback, one replica and several: error rate, p50/p95, answers per second, RSS."""
     args = ["--data-dir", str(data_dir or Path("var/facts")), "--users", str(users), "--seconds", str(seconds),
-            "--replicas", *(replicas or ["1", "2", "2w"])]
+            "--replicas", *(replicas or ["1", "2", "2w"]), "--pdf-copies", str(pdf_copies), "--follow-upload-s", str(follow_upload)]
     args += ["--pdf", str(pdf)] if pdf else []
     args += ["--postgres"] if postgres else []
+    args += ["--shared-registry"] if shared_registry else []
     run_benchmark_script("load_check.py", args)
 
 

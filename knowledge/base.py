@@ -61,7 +61,7 @@ class KnowledgeBase:
         self._bm25: BM25Index | None = None
         self._bm25_generation = -1
         self._sentences: tuple[int, list[str], np.ndarray, np.ndarray] | None = None
-        self._passages: tuple[int, list[str], np.ndarray] | None = None
+        self._passages: tuple[int, list[str] | None, np.ndarray | None] | None = None
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_lock = threading.Lock()
 
@@ -369,12 +369,12 @@ class KnowledgeBase:
         with self._lock:
             gen = self.registry.generation()
             if self._passages is not None and self._passages[0] == gen:
-                return self._passages[1], self._passages[2]
+                return None if self._passages[1] is None else (self._passages[1], self._passages[2])
             ids = sorted(self.registry.chunk_ids())
             if len(ids) > self.exact_dense_max:
-                self._passages = None
+                self._passages = (gen, None, None)  # too many for exact search until the registry changes
                 return None
-            known = dict(zip(self._passages[1], self._passages[2])) if self._passages else {}
+            known = dict(zip(self._passages[1], self._passages[2])) if self._passages and self._passages[1] is not None else {}
             fetched = self.vectors.get_embeddings([cid for cid in ids if cid not in known])
             rows = {cid: known.get(cid, fetched.get(cid)) for cid in ids}
             ids = [cid for cid in ids if rows[cid] is not None]

@@ -26,12 +26,10 @@ def _named(sql: str, params: tuple | list | Mapping) -> tuple[sa.TextClause, dic
 
 class Record(tuple):
     """A row as sqlite3.Row gives it: the values in order (``*row``), by position (``row[0]``) or by column name
-    (``row["name"]``), and ``keys()``, so ``dict(row)`` works too."""
+    (``row["name"]``), and ``keys()``, so ``dict(row)`` works too. The rows of one result share a subclass that holds
+    their column names."""
 
-    def __new__(cls, values, index: dict[str, int]):
-        row = super().__new__(cls, values)
-        row._index = index
-        return row
+    _index: dict[str, int] = {}
 
     def __getitem__(self, key):
         return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
@@ -42,8 +40,8 @@ class Record(tuple):
 
 
 def _records(result: sa.Result) -> list[Record]:
-    index = {name: i for i, name in enumerate(result.keys())}
-    return [Record(tuple(row), index) for row in result]
+    row_type = type("Record", (Record,), {"_index": {name: i for i, name in enumerate(result.keys())}, "__slots__": ()})
+    return [row_type(row) for row in result]
 
 
 class Tx:
