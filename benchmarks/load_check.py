@@ -209,7 +209,7 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
         stop.set()
         threads[-1].join()
     latencies = [lat for _, lat, status in results if status == 200]
-    window_end = min(upload.get("ended", -1), seconds)  # the users stop at the deadline; the upload may go on
+    window_end = min(upload.get("ended", seconds), seconds)  # the users stop at the deadline; the upload may go on
     during = [lat for t, lat, status in results if status == 200 and upload.get("started", 1e9) <= t <= window_end]
     span = window_end - upload.get("started", 0)
     return {

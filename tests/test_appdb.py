@@ -235,3 +235,17 @@ def test_a_running_job_reports_its_stage_and_stops_when_cancelled(db):
     queue.claim("dead", lease_seconds=-1)
     queue.cancel([orphan.id])
     assert queue.claim("w3", 60) is None and queue.get(orphan.id).status == "cancelled", "its worker died while it was being cancelled"
+
+
+def test_a_job_given_back_by_a_stopping_worker_is_queued_again_without_counting_the_try(db):
+    from bot.office import JobQueue
+
+    queue = JobQueue(db)
+    job = queue.enqueue("upload", {"path": "/x/long.pdf", "actor": "ed"})
+    assert queue.claim("w1", 60).attempts == 1 and queue.report(job.id, "w1", {"stage": "reading page", "done": 5, "total": 300})
+    assert not queue.release(job.id, "w2") and queue.release(job.id, "w1")
+    back = queue.get(job.id)
+    assert (back.status, back.attempts, back.worker, back.result) == ("queued", 0, "", {})
+    assert queue.claim("w2", 60).id == job.id
+    queue.cancel([job.id])
+    assert not queue.release(job.id, "w2"), "a job asked to stop is finished as cancelled, not queued again"

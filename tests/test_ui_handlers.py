@@ -1,6 +1,7 @@
 """The web app's logic without a browser: rate limits, escaping, the role gate's rules, the chat handler."""
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -374,3 +375,33 @@ def test_cancelling_a_queued_console_upload_cancels_its_jobs_and_bad_metadata_qu
     assert "cancelled" in final and queue.pending() == 0
     job = queue.get(max(r["id"] for r in console_services.db.query("SELECT id FROM jobs")))
     assert job.status == "cancelled"
+
+
+def test_a_stopping_worker_gives_its_job_back_at_once_and_the_next_worker_indexes_it(console_services, tmp_path):
+    import threading
+    import time
+
+    from bot.office import JobQueue, work
+
+    long_doc = tmp_path / "long-guide.md"
+    long_doc.write_text("# 长篇示例指南\n\n" + "\n\n".join(f"## 第{i}节\n\n示例事项{i}的办理时限为{i}个工作日，费用为每件{i}元。" for i in range(1, 400)),
+                        encoding="utf-8")
+    queue = JobQueue(console_services.db)
+    (job,) = queue.enqueue_files(console_services.settings.data_dir / "queue", [long_doc], {}, "ed")
+    stop = threading.Event()
+    worker = threading.Thread(target=work, args=(console_services, "w-stopping", stop, 0.05))
+    worker.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and not (queue.get(job.id).result or {}).get("stage"):
+        time.sleep(0.05)
+    assert queue.get(job.id).status == "running", "the worker took the job and reports its stage"
+    stopped_at = time.time()
+    stop.set()
+    worker.join(60)
+    assert not worker.is_alive() and time.time() - stopped_at < 20, "the worker stops at the job's next stage, not at its end"
+    back = queue.get(job.id)
+    assert back.status == "queued" and back.attempts == 0 and back.worker == "" and Path(back.payload["path"]).is_file()
+    assert console_services.assistant.kb.registry.document_by_source(str(long_doc)) is None
+    assert not [d for d in console_services.console.documents() if "长篇示例指南" in d.title], "nothing of the stopped job was written"
+    assert work(console_services, "w-next", threading.Event(), once=True) == 1
+    assert queue.get(job.id).status == "done" and queue.get(job.id).result["status"] == "indexed"

@@ -128,6 +128,15 @@ class JobQueue:
                 changed += tx.execute("UPDATE jobs SET status='cancelling' WHERE id=? AND status='running'", (job_id,)).rowcount
         return changed
 
+    def release(self, job_id: int, worker: str) -> bool:
+        """Give a running job back to the queue (its worker is stopping; the try does not count); False when it is no
+        longer running for this worker (it was asked to stop meanwhile, or taken over)."""
+        with self.db.tx() as tx:
+            done = tx.execute("UPDATE jobs SET status='queued', worker='', lease_until='', result='{}', "
+                              "attempts=CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
+                              "WHERE id=? AND worker=? AND status='running'", (job_id, worker))
+            return done.rowcount == 1
+
     def finish(self, job_id: int, worker: str, status: str, result: dict) -> None:
         """Record how a job ended ('done' or 'failed')."""
         with self.db.tx() as tx:

@@ -45,7 +45,8 @@ def run_job(services: Services, job: Job, on_progress: Callable[[str, int, int],
 
 
 def work(services: Services, worker: str, stop: threading.Event, poll_seconds: float = 1.0, once: bool = False) -> int:
-    """Take and run jobs until ``stop`` is set (or, with ``once``, until the queue is empty); returns how many ran."""
+    """Take and run jobs until ``stop`` is set (or, with ``once``, until the queue is empty); returns how many ran. A
+    job being indexed when ``stop`` is set is stopped at its next stage and given back to the queue."""
     queue, ran = JobQueue(services.db), 0
     while not stop.is_set():
         job = queue.claim(worker, LEASE_SECONDS)
@@ -66,7 +67,9 @@ def work(services: Services, worker: str, stop: threading.Event, poll_seconds: f
         cancel, reported = threading.Event(), [0.0]
 
         def on_progress(stage: str, done: int, total: int, job_id: int = job.id) -> None:
-            if time.monotonic() - reported[0] >= REPORT_SECONDS or done == total:
+            if stop.is_set():  # the worker is stopping: the job goes back to the queue, nothing of it written
+                cancel.set()
+            elif time.monotonic() - reported[0] >= REPORT_SECONDS or done == total:
                 reported[0] = time.monotonic()
                 if not queue.report(job_id, worker, {"stage": stage, "done": done, "total": total}):
                     cancel.set()
@@ -76,6 +79,9 @@ def work(services: Services, worker: str, stop: threading.Event, poll_seconds: f
         finally:
             alive.set()
             keeper.join()
+        if stop.is_set() and status == "cancelled" and queue.release(job.id, worker):
+            log.info("job %s (%s) given back to the queue: the worker is stopping", job.id, job.kind)
+            break
         queue.finish(job.id, worker, status, result)
         folder = Path(job.payload["path"]).parent
         if folder.parent.resolve() == (services.settings.data_dir / "queue").resolve():
