@@ -176,7 +176,9 @@ def one_setup(source: Path, replicas: int, users: int, seconds: float, pdf: Path
                 with httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {editor}"}, timeout=60) as c:
                     while (state := c.get(f"/api/v1/jobs/{job}").json())["status"] in ("queued", "running"):
                         if time.time() > deadline + follow_upload_s:
-                            upload["job"] = f"still {state['status']} when the run ended"
+                            progress = state.get("progress") or {}
+                            upload["job"] = f"still {state['status']} when the run ended {progress}".strip()
+                            upload["ended"] = time.time() - start
                             return
                         time.sleep(0.5)
                 upload["seconds"] = round(time.time() - start - upload["started"], 1)

@@ -164,14 +164,24 @@ class FileOutcomeOut(BaseModel):
     reason: str = ""
 
 
+class JobProgress(BaseModel):
+    """The stage a running job is at (e.g. 'reading page' 40 of 300)."""
+
+    stage: str
+    done: int = 0
+    total: int = 0
+
+
 class JobOut(BaseModel):
-    """An indexing job (with IPBOT_INDEX_IN_WORKER): queued, running, done or failed, and what came of it."""
+    """An indexing job (with IPBOT_INDEX_IN_WORKER): queued, running, cancelling, done, failed or cancelled, how far it
+    got while it runs, and what came of it."""
 
     job_id: int
     kind: str
     status: str
     created_at: str
     finished_at: str = ""
+    progress: JobProgress | None = None
     result: FileOutcomeOut | None = None
     reason: str = ""
 
@@ -388,8 +398,9 @@ def build_api_router(services: Services, limiter: RateLimiter) -> APIRouter:
         r = job.result or {}
         outcome = FileOutcomeOut(file=r.get("file", ""), status=r["status"], doc_id=r.get("doc_id"), chunks=r.get("chunks", 0),
                                  reason=r.get("reason", "")) if "status" in r else None
+        progress = JobProgress(stage=str(r["stage"]), done=int(r.get("done") or 0), total=int(r.get("total") or 0)) if "stage" in r else None
         return JobOut(job_id=job.id, kind=job.kind, status=job.status, created_at=job.created_at, finished_at=job.finished_at,
-                      result=outcome, reason=r.get("reason", "") if outcome is None else "")
+                      progress=progress, result=outcome, reason=r.get("reason", "") if outcome is None else "")
 
     def queued(kind: str, upload: UploadFile, key: ApiKey, **payload) -> JSONResponse:
         staged = stored_upload(upload, services.settings.data_dir / "queue")
