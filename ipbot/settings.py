@@ -107,6 +107,21 @@ class Settings(BaseSettings):
             value = json.loads(value) if value.strip().startswith("[") else value.split(",")
         return [str(v).strip() for v in value or [] if str(v).strip()]
 
+    @field_validator("database_url", "registry_url")
+    @classmethod
+    def _database_url(cls, value):
+        """A SQLAlchemy URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB); blank means unset."""
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
+        return value.strip()
+
     def ingest_options(self, **changes):
         """How files are read, cut and bounded at ingest (``changes`` override single fields, e.g. ``ocr=False``)."""
         from ingest import IngestOptions

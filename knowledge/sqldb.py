@@ -133,6 +133,18 @@ def migrate(engine: sa.Engine, scripts: Path, head: str, lock: int, version_tabl
         return current or "empty"
 
 
+def run_migrations_here() -> None:
+    """The body of a migrations folder's ``env.py``: run its migrations on the connection ``migrate`` passes in, keeping
+    the version in the table ``migrate`` names."""
+    from alembic import context
+
+    connection = context.config.attributes["connection"]
+    context.configure(connection=connection, target_metadata=None, render_as_batch=connection.dialect.name == "sqlite",
+                      version_table=context.config.attributes.get("version_table", "alembic_version"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 class SqlDatabase:
     """A database behind a SQLAlchemy URL: write transactions (``tx``) and reads (``query``, ``one``)."""
 

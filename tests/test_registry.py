@@ -162,3 +162,14 @@ def test_the_registry_and_the_app_database_may_share_one_postgresql_database(req
     again, app_again = Registry(url), AppDB(url)  # reopening migrates nothing twice
     versions = {r[0] for r in app_again.query("SELECT version_num FROM registry_version")}
     assert versions == {"0001"} and again.document("law") == doc and [k.name for k in ApiKeys(app_again).list()] == ["cms"]
+
+
+def test_a_database_url_that_is_not_one_is_refused_naming_the_setting(tmp_path):
+    from pydantic import ValidationError
+
+    from ipbot.settings import Settings
+
+    for field in ("registry_url", "database_url"):
+        with pytest.raises(ValidationError, match=f"{field}[\\s\\S]*'nonsense' is not a database URL"):
+            Settings(data_dir=tmp_path, _env_file=None, **{field: "nonsense"})
+        assert getattr(Settings(data_dir=tmp_path, _env_file=None, **{field: "  "}), field) is None

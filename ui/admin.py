@@ -36,6 +36,14 @@ STAGE_WORDS = {"reading": "读取 reading", "reading page": "读取页面 readin
                "embedding sentences": "向量化句子 embedding sentences", "writing": "写入 writing"}
 
 
+def _warnings(console, doc_id: str) -> list[str]:
+    """The log lines under an indexed file: its conflicts with other documents, and a missing effective date."""
+    lines = [f"    ⚠ {c}" for c in console.conflicts(doc_id)]
+    if needs_effective_date(console.document(doc_id).metadata):
+        lines.append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
+    return lines
+
+
 def indexing_log(console, paths: list[Path], metadata: dict, actor: str, cancel: threading.Event):
     """Index uploaded files in a worker thread and yield (log text, stage or None) as it goes: a line per file, with its
     conflicts and a missing effective date, and below them the stage the current file is at ("[2/3] 识别扫描页 OCR page 3/6");
@@ -70,9 +78,7 @@ def indexing_log(console, paths: list[Path], metadata: dict, actor: str, cancel:
             finished += 1
             lines.append(f"[{finished}/{n}] {outcome.line().replace(str(Path(outcome.path).parent) + '/', '')}")
             if outcome.status != "failed":
-                lines += [f"    ⚠ {c}" for c in console.conflicts(outcome.doc_id)]
-                if needs_effective_date(console.document(outcome.doc_id).metadata):
-                    lines.append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
+                lines += _warnings(console, outcome.doc_id)
             yield "\n".join(lines), None
         elif event[0] == "error":
             lines.append(f"✗ {event[1]}")
@@ -109,9 +115,7 @@ def queued_log(services: Services, paths: list[Path], metadata: dict, actor: str
                 lines.append(f"[{i}/{n}] {said}")
                 if job.status == "done" and r.get("doc_id"):
                     if job.id not in warned:
-                        warned[job.id] = [f"    ⚠ {c}" for c in console.conflicts(r["doc_id"])]
-                        if needs_effective_date(console.document(r["doc_id"]).metadata):
-                            warned[job.id].append("    ⚠ 文中没有施行日期，请在“文档”页填写。No effective date in the text: set it on the Documents tab.")
+                        warned[job.id] = _warnings(console, r["doc_id"])
                     lines += warned[job.id]
             elif job.status in ("running", "cancelling") and r.get("stage"):
                 desc = f"[{i}/{n}] {STAGE_WORDS.get(r['stage'], r['stage'])}" + (f" {r['done']}/{r['total']}" if r.get("total") else "")

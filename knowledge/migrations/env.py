@@ -1,8 +1,4 @@
-"""Alembic environment of the registry: migrations run on the connection ``knowledge.sqldb.migrate`` passes in."""
-from alembic import context
+"""Alembic environment of the registry (knowledge.sqldb.run_migrations_here)."""
+from knowledge.sqldb import run_migrations_here
 
-connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=None, render_as_batch=connection.dialect.name == "sqlite",
-                  version_table=context.config.attributes.get("version_table", "alembic_version"))
-with context.begin_transaction():
-    context.run_migrations()
+run_migrations_here()
