@@ -162,3 +162,21 @@ def test_a_figure_must_be_said_of_what_the_source_says_it_of():
     assert bound.check_all("外观设计专利权的期限为二十年[1]。实用新型专利权的期限为十年[1]。") == "实用新型专利权的期限为十年[1]。"
     assert "state of something else: 20" in bound.dropped[0].reason
     assert CitationChecker.over([PATENT]).check_all("外观设计专利权的期限为二十年[1]。")  # not bound: the number alone is checked
+
+
+def test_an_english_figure_over_a_chinese_source_is_placed_by_the_statute_words():
+    """An English rewrite of a Chinese article keeps its figures when they are said of the same thing (they used to be
+    dropped as unbound: an English clause shares no characters with a Chinese one) and loses them when they are not."""
+    from bot.answering.citecheck import Source, unbound_figures
+
+    renewal = ("注册商标有效期满，需要继续使用的，商标注册人应当在期满前十二个月内按照规定办理续展手续；"
+               "在此期间未能办理的，可以给予六个月的宽展期。")
+    bound = CitationChecker.over([renewal], bind_figures=True)
+    shown = bound.check_all("Renew the trademark registration within 12 months before it expires [1]. "
+                            "A six-month grace period follows [1]. The grace period is 12 months [1].")
+    assert shown == "Renew the trademark registration within 12 months before it expires [1]. A six-month grace period follows [1]."
+    assert "state of something else: 12" in bound.dropped[0].reason
+    assert unbound_figures("A design patent lasts 20 years from the filing date.", [Source(PATENT)]) == ["20"]
+    assert unbound_figures("A design patent lasts 15 years from the filing date.", [Source(PATENT)]) == []
+    english = Source("A design patent lasts 15 years. An invention patent lasts 20 years.")
+    assert unbound_figures("A design patent lasts 20 years.", [english]) == ["20"]  # English sentences are clauses too

@@ -311,7 +311,7 @@ class Assistant:
                 elif isinstance(item, Answer):
                     why = misses_the_fact(item, quoted, question)
                     if why:  # never worse than the quoted answer: the model's must state its fact, from its source
-                        log.warning("LLM answer not used: %s", why)
+                        log.warning("LLM answer not used: %s: %r", why, answer_body(item)[:300])
                         quoted.fallback, quoted.prompt = NOTICES["unsupported"][language], prompt.ref
                         yield quoted
                         return

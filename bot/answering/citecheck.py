@@ -190,7 +190,7 @@ def _merge(sources: list[Source]) -> Figures:
                    frozenset().union(*(s.figures.numbers for s in sources)))
 
 
-_CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
+_CLAUSE = re.compile(r"[，,；;：:。！？!?\n]|\.(?=\s|$)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?\s*%?")
 _NOT_WORD = re.compile(r"[\s\W_]+")
 
@@ -215,14 +215,20 @@ def amounts_of(text: str) -> frozenset[str]:
 def unbound_figures(sentence: str, sources: list[Source]) -> list[str]:
     """Figures of a sentence that its sources state of something else: for each clause of the sentence carrying a
     number or percentage, the source clauses closest to it in words must carry that figure ("外观设计专利权的期限为二十年"
-    against "发明专利权的期限为二十年，…外观设计专利权的期限为十五年" is unbound: 二十年 is said of 发明)."""
-    found = [(clause_pairs(c), amounts_of(c)) for s in sources for c in clauses(s.text)]
+    against "发明专利权的期限为二十年，…外观设计专利权的期限为十五年" is unbound: 二十年 is said of 发明). An English
+    clause is compared with Chinese source clauses by the statute's words for its terms (knowledge.en_to_zh); one without
+    such words cannot be placed in Chinese text and is not held against it there (its figures are in the sources)."""
+    found = [(clause_pairs(c), amounts_of(c), bool(_CJK.search(c))) for s in sources for c in clauses(s.text)]
+    english = not _CJK.search(plain_sentence(sentence))
     out: list[str] = []
     for clause in clauses(plain_sentence(sentence)):
-        amounts, pairs = amounts_of(clause), clause_pairs(clause)
-        if not amounts or len(pairs) < 2:
+        amounts, own = amounts_of(clause), clause_pairs(clause)
+        if not amounts or len(own) < 2:
             continue
-        scored = [(len(pairs & theirs), said) for theirs, said in found]
+        zh = clause_pairs("".join(en_to_zh(clause))) if english else own
+        scored = [(len((zh if cjk else own) & theirs), said) for theirs, said, cjk in found if not (cjk and len(zh) < 2)]
+        if not scored:
+            continue
         best = max((n for n, _ in scored), default=0)
         closest = frozenset().union(*(said for n, said in scored if n == best)) if best else frozenset()
         out += [a for a in sorted(amounts) if a not in closest and a not in out]
