@@ -239,3 +239,23 @@ def test_the_guard_reads_the_asked_figure_and_the_options_of_an_either_or_questi
     assert asked_figures("保护期多长？", "期限为二十年[1]。") == {"20"}
     assert choices_of("申请专利的权利归员工还是归公司？") == ["员工", "公司"]
     assert choices_of("申请专利的权利归谁？") == []
+
+
+def test_an_english_guide_sentence_leads_only_when_it_speaks_of_what_the_law_quoted_does():
+    """An English question gets an English guide passage whatever the guide is about; its best sentence leads (or
+    supports) only when it holds the question's Chinese terms that the law's sentence holds, not just "patent"."""
+    from bot.answering.answerfirst import lead_sentence, speaks_of
+    from knowledge import tokenize
+    from knowledge.lexical import BM25Index
+
+    index = BM25Index()
+    chinese = "拿专利权做质押，要到国家知识产权局办出质登记。"
+    for i, text in enumerate([chinese, "专利申请要交申请费。", "专利权的期限为二十年。", "专利年费按年缴纳。"]):
+        index.add(f"c{i}", tokenize(text))
+    terms = ["pledge", "patent", "专利", "质押", "出质"]
+    off_topic, on_topic = "Search the patent databases before filing.", "A patent pledge must be registered with CNIPA."
+    assert not speaks_of(off_topic, chinese, terms, index) and speaks_of(on_topic, chinese, terms, index)
+    scored = [(1.6, 1, 0, off_topic, 0.1), (1.5, 0, 0, on_topic, 0.3), (1.0, 2, 0, chinese, 0.5)]
+    assert lead_sentence(scored, "en", None, terms, index) == (0, on_topic)
+    assert lead_sentence(scored[:1] + scored[2:], "en", None, terms, index) == (2, chinese)
+    assert lead_sentence(scored[:1] + scored[2:], "en", None) == (1, off_topic)  # without the terms: the score decides

@@ -7,7 +7,7 @@ import functools
 import re
 from typing import AbstractSet
 
-from knowledge import ScoredChunk, split_sentences, tokenize, zh_terms_in
+from knowledge import ScoredChunk, en_to_zh, split_sentences, tokenize, zh_terms_in
 from knowledge.chinese import CJK as _CJK
 from knowledge.chinese import article_number
 from knowledge.lexical import BM25Index
@@ -31,6 +31,7 @@ MIN_LEAD_CHARS = 8
 ECHO_OVERLAP = 0.6
 FAQ_MATCH = 0.75
 PAIR_SCREEN = 0.5
+FOCUS_KEPT = 0.5
 _FAQ_LABEL = re.compile(r"^\s*(?:答|回答|A)\s*[:：]\s*")
 _FAQ_QUESTION = re.compile(r"^\s*(?:问|Q)\s*[:：]")
 _BASIS_NOTE = re.compile(r"\s*[（(](?:依据|法律依据|Legal basis)[:：][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]", re.I)
@@ -121,23 +122,42 @@ def _terms_by_script(terms: list[str]) -> dict[str, list[str]]:
     return {"zh": terms, "en": terms}
 
 
-def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None) -> tuple[int, str] | None:
+def lead_sentence(scored: list[tuple[float, int, int, str, float]], language: str, kind: str | None,
+                  terms: list[str] | None = None, index: BM25Index | None = None) -> tuple[int, str] | None:
     """(hit rank, sentence) of the best-scored sentence. For an English question the best Chinese sentence (the law's
-    own words) leads unless an English sentence says the same — states its figures, or it has none and the English
-    one scores at least as well — and scores within ``LANGUAGE_WEIGHT`` of it."""
+    own words) leads unless an English sentence says the same — states its figures, or it has none and the best English
+    one that speaks of what it speaks of (``speaks_of``) scores at least as well — and scores within ``LANGUAGE_WEIGHT``
+    of it."""
     if not scored:
         return None
     best = scored[0]
     if language == "en":
         chinese = next((c for c in scored if not is_english(c[3])), None)
-        english = next((c for c in scored if is_english(c[3])), None)
+        figures = amounts_of(core(chinese[3])) if chinese is not None else frozenset()
+        english = next((c for c in scored if is_english(c[3]) and (
+            figures or chinese is None or index is None or speaks_of(c[3], chinese[3], terms or [], index))), None)
         if chinese is None or english is None:
-            return best[1], best[3]
-        figures = amounts_of(core(chinese[3]))
+            only = chinese or english or best
+            return only[1], only[3]
         same = figures <= amounts_of(english[3]) if figures else english[0] >= chinese[0]
         wants_kind = states_kind(kind, chinese[3])
         best = english if same and english[0] >= chinese[0] - LANGUAGE_WEIGHT and (not wants_kind or states_kind(kind, english[3])) else chinese
     return best[1], best[3]
+
+
+@functools.lru_cache(maxsize=16384)
+def mapped_tokens(sentence: str) -> frozenset[str]:
+    """An English sentence's search tokens with those of the statute's words for its terms (knowledge.en_to_zh)."""
+    return tokens_of(sentence) | frozenset(tokenize(" ".join(en_to_zh(sentence))))
+
+
+def speaks_of(english: str, chinese: str, terms: list[str], index: BM25Index) -> bool:
+    """Whether an English sentence speaks of what a Chinese one does: of the question's Chinese terms the Chinese
+    sentence holds, those the English one holds too (by the statute's words for its terms) carry at least
+    ``FOCUS_KEPT`` of their idf — so that an English guide's sentence that shares only "patent" with the question
+    (an English passage is retrieved for an English question whatever it is about) does not lead."""
+    focus = [t for t in dict.fromkeys(terms) if _CJK.search(t) and t in tokens_of(chinese)]
+    return not focus or weighted_coverage(focus, mapped_tokens(english), index) >= FOCUS_KEPT
 
 
 def faq_answer(question: str, terms: list[str], hits: list[ScoredChunk], index: BM25Index, depth: int = 3,
