@@ -99,6 +99,9 @@ def test_followups_keep_the_attribute_or_the_subject():
     assert rewrite_followup("商标注册要多久？", ["发明专利保护多久？"]) == "商标注册要多久？"  # its own subject and attribute
     assert rewrite_followup("赔偿能有多少？", ["海关备案有效期几年？"]) == "赔偿能有多少？（接上文：海关备案有效期）"
     assert rewrite_followup("那商标呢？", []) == "那商标呢？"
+    # one that only names something new (not a subject of the word lists) asks what was asked before: "how long" stays
+    assert rewrite_followup("And for a new fruit tree variety?", ["How long is a plant variety right protected for a new rice variety?"]) == (
+        "And for a new fruit tree variety (plant variety)? (following: How long is a plant variety right protected for a new rice variety)")
     assert split_context("赔偿能有多少？（接上文：海关备案有效期几年？）") == ("赔偿能有多少？", "海关备案有效期几年？")
     assert split_context("How long? (following: Is it registered?)") == ("How long?", "Is it registered?")
 

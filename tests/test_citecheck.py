@@ -180,3 +180,10 @@ def test_an_english_figure_over_a_chinese_source_is_placed_by_the_statute_words(
     assert unbound_figures("A design patent lasts 15 years from the filing date.", [Source(PATENT)]) == []
     english = Source("A design patent lasts 15 years. An invention patent lasts 20 years.")
     assert unbound_figures("A design patent lasts 20 years.", [english]) == ["20"]  # English sentences are clauses too
+
+
+def test_a_question_the_model_writes_is_dropped_even_when_its_words_are_in_the_source():
+    checker = CitationChecker.over([PATENT], reattribute="any", bind_figures=True)
+    shown = checker.check_all("外观设计专利保护多少年[1]？外观设计专利权的期限为十五年[1]。")
+    assert shown == "外观设计专利权的期限为十五年[1]。"
+    assert checker.dropped[0].reason == "a question, not an answer"

@@ -190,6 +190,7 @@ def _merge(sources: list[Source]) -> Figures:
                    frozenset().union(*(s.figures.numbers for s in sources)))
 
 
+QUESTION = "a question, not an answer"
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]|\.(?=\s|$)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?\s*%?")
 _NOT_WORD = re.compile(r"[\s\W_]+")
@@ -240,7 +241,7 @@ def reattributed(sentence: str, sources: list[Source], min_overlap: float, faile
     cites instead the one source that supports it best (every figure present, most key terms shared); ``failed`` when
     none does. Small models often write a supported sentence with the wrong number, or lose the number rewriting it."""
     cited = tuple(markers_in(sentence))
-    if (not cited and not unmarked) or failed.kept or failed.reason == "empty":
+    if (not cited and not unmarked) or failed.kept or failed.reason in ("empty", QUESTION):
         return failed
     body = plain_sentence(sentence)
     best: tuple[float, int] | None = None
@@ -255,11 +256,14 @@ def reattributed(sentence: str, sources: list[Source], min_overlap: float, faile
 
 def check_sentence(sentence: str, sources: list[Source], min_overlap: float, bind_figures: bool = False) -> Verdict:
     """Whether the sources a sentence cites support it (figures present, key terms shared; with ``bind_figures`` each
-    figure said of what the sources say it of — ``unbound_figures``)."""
+    figure said of what the sources say it of — ``unbound_figures``). A question (a model restating the one asked)
+    answers nothing and is dropped."""
     body = plain_sentence(sentence)
     cited = [n for n in markers_in(sentence) if 1 <= n <= len(sources)]
     if not body or not re.search(r"[\w\u3400-\u9fff]", body):
         return Verdict(body, [], False, "empty")
+    if body.rstrip().endswith(("？", "?")):
+        return Verdict(body, [], False, QUESTION)
     if not cited:
         return Verdict(body, [], False, "cites no existing source")
     backing = [n for n in cited if overlap(body, [sources[n - 1]]) >= min_overlap / 2]

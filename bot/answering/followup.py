@@ -8,6 +8,7 @@ import re
 from knowledge import tokenize
 from knowledge.wordlists import read_words
 
+from .answertype import asked_kind
 from .query import language_of
 
 SUBJECTS_ZH = read_words("subjects_zh.txt")
@@ -97,6 +98,13 @@ def _content(question: str, subject: str) -> set[str]:
     return {w for w in words if w not in _QUESTION_WORDS and not re.fullmatch(r"\W+", w)}
 
 
+def _elliptic(question: str) -> bool:
+    """Whether a follow-up only names something, after "and", "what about", "那" …, asking nothing of its own."""
+    language = language_of(question)
+    marked = (_MARKER_ZH if language == "zh" else _MARKER_EN).match(question.strip())
+    return bool(marked and (_ELLIPTIC_ZH if language == "zh" else _ELLIPTIC_EN).match(question.strip()))
+
+
 def _resolve(question: str, earlier: list[str]) -> str:
     if not earlier:
         return question
@@ -114,13 +122,18 @@ def _resolve(question: str, earlier: list[str]) -> str:
     if named or len(question) > MAX_FOLLOWUP_CHARS[language]:
         return question
     subject = next((s for s in map(subject_of, reversed(earlier)) if s), None)
-    return with_context(_with_subject(question, subject) if subject else question, previous)
+    return with_context(_with_subject(question, subject) if subject else question, previous, _elliptic(question))
 
 
-def with_context(question: str, previous: str) -> str:
+def with_context(question: str, previous: str, elliptic: bool | None = None) -> str:
     """A follow-up with the question it follows appended as context: searched together, while what is asked (the kind
-    of fact, the parts of the question) is read from the follow-up alone (``split_context``)."""
-    previous = _TRAILING_PARTICLES.sub("", _ASKING.sub("", split_context(previous)[0]).strip(" ，,？?")) or previous
+    of fact, the parts of the question) is read from the follow-up (``split_context``) — and from the context, whose
+    asking words ("多久", "how long") are kept for that, when the follow-up only names something new ("And for a fruit
+    tree variety?", "那果树呢？")."""
+    if (_elliptic(question) if elliptic is None else elliptic) and not asked_kind(question):  # asks what was asked before
+        previous = split_context(previous)[0].strip(" ，,？?") or previous
+    else:
+        previous = _TRAILING_PARTICLES.sub("", _ASKING.sub("", split_context(previous)[0]).strip(" ，,？?")) or previous
     return f"{question}{_CONTEXT_ZH.format(previous)}" if language_of(question) == "zh" else f"{question}{_CONTEXT_EN.format(previous)}"
 
 
