@@ -262,3 +262,24 @@ def test_an_english_guide_sentence_leads_only_when_it_speaks_of_what_the_law_quo
     assert lead_sentence(scored, "en", None, terms, index) == (0, on_topic)
     assert lead_sentence(scored[:1] + scored[2:], "en", None, terms, index) == (2, chinese)
     assert lead_sentence(scored[:1] + scored[2:], "en", None) == (1, off_topic)  # without the terms: the score decides
+
+
+def test_the_guard_turns_down_a_model_answer_that_drops_a_negation_or_one_of_two_opening_sentences():
+    """A small model answering "可以" where the law says "不得", or keeping only the first of the two sentences an answer
+    to a two-part message opens with, is worse than the quoted answer and is not shown."""
+    from bot.answering import Answer, Citation
+    from bot.answering.assistant import misses_the_fact
+
+    def answer(text, mode="llm"):
+        return Answer(text, [Citation(1, "s", "示例法", "第五条", None, "q", chunk_id="c1")], mode)
+
+    question = "示例权开放许可以后，还能给一家公司独占许可吗？"
+    quoted = answer("开放许可的示例权人可以给予普通许可，但不得就该示例权给予独占许可[1]。", "extractive")
+    assert misses_the_fact(answer("可以，示例权人可以给予普通许可，也可以就该示例权给予独占许可[1]。"), quoted, question).startswith(
+        "it leaves out the negation")
+    assert misses_the_fact(answer("开放许可以后只能给普通许可，不能再给独占许可[1]。"), quoted, question) is None
+    two = "示例权的保护期为十年，自登记之日起计算，期满可以续展，每次续展十年，续展要在期满前六个月内办理[1]。示例权人死亡后由继承人继承[1]。"
+    asked = "示例权保护多久？我去世以后谁来继承？"
+    first = "示例权的保护期是十年，从登记之日起计算，期满可以续展，每次十年，要在期满前六个月内办理[1]。"
+    assert misses_the_fact(answer(first), answer(two, "extractive"), asked) == "it leaves out what one of the quoted answer's opening sentences says"
+    assert misses_the_fact(answer(first + "示例权人死亡后由继承人继承[1]。"), answer(two, "extractive"), asked) is None

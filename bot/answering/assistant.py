@@ -38,6 +38,11 @@ log = logging.getLogger("ipbot.assistant")
 CONFLICT_NEIGHBOURS = 5
 LEAD_KEPT = 0.3
 LEAD_NEWS_KEPT = 0.3
+MIN_NEWS = 4
+NEGATION_SHARED = 2
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+_NEGATION = re.compile(r"不得|不能|不可以|不可|不予|不视为|不构成|不属于|不包括|不计入|不影响|无权|禁止|无需|不需要|不必|只能|仅限|仅能|"
+                       r"\bnot\b|\bcannot\b|\bno\b|n't\b|\bonly\b|\bnever\b", re.I)
 _CHOICE = re.compile(f"([{CJK_CHARS}]{{1,4}})还是([{CJK_CHARS}]{{1,4}})")
 _CHOICE_LEAD = re.compile(r"^.*(?:归|属于|是|给|由|的)")
 DECLINED = worded("notices", "declined")
@@ -65,13 +70,24 @@ def quoted_sources(answer: Answer, hits: list[ScoredChunk]) -> list[ScoredChunk]
     return out
 
 
+def asked_clauses(question: str, lead: str, figures: bool = False) -> list[str]:
+    """The clauses of an answer's opening sentence (with ``figures``: of those carrying a figure) closest to the
+    question in words — all of them when none shares a word with it."""
+    asked = clause_pairs(normalize_figures(question))
+    scored = [(len(asked & clause_pairs(c)), c) for c in clauses(core(strip_markers(lead))) if amounts_of(c) or not figures]
+    best = max((n for n, _ in scored), default=0)
+    return [c for n, c in scored if n == best]
+
+
 def asked_figures(question: str, lead: str) -> frozenset[str]:
     """The figures of an answer's opening sentence that answer the question: those of its clauses closest to the
     question in words (all of its figures when no clause shares a word with it)."""
-    asked = clause_pairs(normalize_figures(question))
-    scored = [(len(asked & clause_pairs(c)), c) for c in clauses(core(strip_markers(lead))) if amounts_of(c)]
-    best = max((n for n, _ in scored), default=0)
-    return frozenset().union(*(amounts_of(c) for n, c in scored if n == best))
+    return frozenset().union(*(amounts_of(c) for c in asked_clauses(question, lead, figures=True)))
+
+
+def _lead_sentences(lead: str) -> list[str]:
+    """The sentences of an answer's opening line (a message's two questions get one each), markers left out."""
+    return [x for x in _SENTENCE_END.split(strip_markers(lead)) if x.strip()]
 
 
 def _said(text: str) -> set[str]:
@@ -90,7 +106,9 @@ def choices_of(question: str) -> list[str]:
 
 def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | None:
     """Why a checked model answer is worse than the extractive one for the same question — it names only the legal
-    basis, keeps less than ``LEAD_NEWS_KEPT`` of the words the quoted answer's opening sentence adds to the question,
+    basis, keeps less than ``LEAD_NEWS_KEPT`` of the words the quoted answer's opening sentence adds to the question
+    (or of those of one of its sentences, when it opens with two), drops the negation of a clause of the opening that
+    shares words with the question (a "可以" where the law says "不得"),
     leaves out the figure of that sentence that answers the question (``asked_figures``) or says it of something else,
     picks an option of an either-or question that the opening does not name, or cites none of the opening's sources —
     else None."""
@@ -104,6 +122,13 @@ def misses_the_fact(model: Answer, quoted: Answer, question: str = "") -> str | 
     kept = _said(body) | (units_of(" ".join(en_to_zh(body))) if model.language == "en" else set())
     if news and len(news & kept) < LEAD_NEWS_KEPT * len(news):
         return "it keeps too little of what the quoted answer's opening sentence says beyond the question"
+    sentences = [_said(x) - units_of(question) for x in _lead_sentences(lead)]
+    if len(sentences) > 1 and any(len(n & kept) < LEAD_NEWS_KEPT * len(n) for n in sentences if len(n) >= MIN_NEWS):
+        return "it leaves out what one of the quoted answer's opening sentences says"
+    asked = clause_pairs(normalize_figures(question))
+    negated = [c for c in clauses(core(strip_markers(lead))) if _NEGATION.search(c) and len(asked & clause_pairs(c)) >= NEGATION_SHARED]
+    if negated and not _NEGATION.search(body):
+        return "it leaves out the negation (不得, not …) of what the quoted answer's opening sentence says"
     asked = asked_figures(question, lead)
     missing = sorted(asked - amounts_of(body))
     if missing:
