@@ -321,8 +321,9 @@ def test_a_version_that_cannot_be_kept_changes_nothing(console_services, tmp_pat
     assert sorted(f.name for f in console.uploads_dir.iterdir()) == ["lighthouse.md"]
 
 
-def test_with_a_worker_the_console_queues_uploads_and_its_log_follows_the_jobs(console_services, tmp_path):
+def test_with_a_worker_the_console_queues_uploads_and_its_log_follows_the_jobs(console_services, tmp_path, monkeypatch):
     import threading
+    import time
 
     from bot.office import JobQueue, work
     from ui.admin import queued_log
@@ -336,6 +337,14 @@ def test_with_a_worker_the_console_queues_uploads_and_its_log_follows_the_jobs(c
     first, _ = next(log)
     assert "queued 2 file(s)" in first and first.count("waiting for a worker") == 2, "nothing is indexed by the server itself"
     assert console_services.assistant.kb.registry.document_by_source(str(incoming / "lighthouse.md")) is None
+    embedder = console_services.assistant.kb.embedder
+    embed = embedder.embed_passages
+
+    def slow(texts):  # a stage that lasts several polls of the log, as a real upload's does, so that the test sees it
+        time.sleep(0.4)
+        return embed(texts)
+
+    monkeypatch.setattr(embedder, "embed_passages", slow)
     stop = threading.Event()
     worker = threading.Thread(target=work, args=(console_services, "test-worker", stop, 0.05))
     worker.start()
