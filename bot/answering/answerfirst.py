@@ -32,6 +32,7 @@ ECHO_OVERLAP = 0.6
 FAQ_MATCH = 0.75
 PAIR_SCREEN = 0.5
 FOCUS_KEPT = 0.5
+ENGLISH_SUPPORT = 0.2
 _FAQ_LABEL = re.compile(r"^\s*(?:答|回答|A)\s*[:：]\s*")
 _FAQ_QUESTION = re.compile(r"^\s*(?:问|Q)\s*[:：]")
 _BASIS_NOTE = re.compile(r"\s*[（(](?:依据|法律依据|Legal basis)[:：][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]", re.I)
@@ -158,6 +159,13 @@ def speaks_of(english: str, chinese: str, terms: list[str], index: BM25Index) ->
     (an English passage is retrieved for an English question whatever it is about) does not lead."""
     focus = [t for t in dict.fromkeys(terms) if _CJK.search(t) and t in tokens_of(chinese)]
     return not focus or weighted_coverage(focus, mapped_tokens(english), index) >= FOCUS_KEPT
+
+
+def english_supports(english: str, anchor: str, terms: list[str], index: BM25Index) -> bool:
+    """Whether an English guide's sentence may support an answer: it speaks of what the law quoted (``anchor``) speaks
+    of, or holds, by the statute's words for its terms, ``ENGLISH_SUPPORT`` of the idf of the question's Chinese terms."""
+    asked = [t for t in dict.fromkeys(terms) if _CJK.search(t)]
+    return speaks_of(english, anchor, terms, index) or bool(asked and weighted_coverage(asked, mapped_tokens(english), index) >= ENGLISH_SUPPORT)
 
 
 def faq_answer(question: str, terms: list[str], hits: list[ScoredChunk], index: BM25Index, depth: int = 3,

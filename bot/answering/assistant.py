@@ -70,19 +70,13 @@ def quoted_sources(answer: Answer, hits: list[ScoredChunk]) -> list[ScoredChunk]
     return out
 
 
-def asked_clauses(question: str, lead: str, figures: bool = False) -> list[str]:
-    """The clauses of an answer's opening sentence (with ``figures``: of those carrying a figure) closest to the
-    question in words — all of them when none shares a word with it."""
-    asked = clause_pairs(normalize_figures(question))
-    scored = [(len(asked & clause_pairs(c)), c) for c in clauses(core(strip_markers(lead))) if amounts_of(c) or not figures]
-    best = max((n for n, _ in scored), default=0)
-    return [c for n, c in scored if n == best]
-
-
 def asked_figures(question: str, lead: str) -> frozenset[str]:
     """The figures of an answer's opening sentence that answer the question: those of its clauses closest to the
     question in words (all of its figures when no clause shares a word with it)."""
-    return frozenset().union(*(amounts_of(c) for c in asked_clauses(question, lead, figures=True)))
+    asked = clause_pairs(normalize_figures(question))
+    scored = [(len(asked & clause_pairs(c)), c) for c in clauses(core(strip_markers(lead))) if amounts_of(c)]
+    best = max((n for n, _ in scored), default=0)
+    return frozenset().union(*(amounts_of(c) for n, c in scored if n == best))
 
 
 def _lead_sentences(lead: str) -> list[str]:

@@ -12,7 +12,7 @@ from knowledge.chinese import CJK as _CJK
 from knowledge.chinese import option_pieces
 
 from .answer import DISCLAIMER, Answer, abstention, make_citation, source_label, sources_footer
-from .answerfirst import ALWAYS_ELIGIBLE, core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, lead_sentence, mapped_tokens, repeats, same_text, scored_sentences, speaks_of, without_label
+from .answerfirst import ALWAYS_ELIGIBLE, core, echoes, shared, tokens_of, english_opening, faq_answer, is_english, english_supports, lead_sentence, repeats, same_text, scored_sentences, without_label
 from .answertype import asked_kind, states_kind
 from .citecheck import overlap
 from .conflicts import authority_first, figure_conflicts, overruled
@@ -45,7 +45,6 @@ SUPPORT_COVERAGE = 0.3
 BASIS_CANDIDATES = 5
 REPEAT_OVERLAP = 0.4
 SUPPORT_CLOSENESS = 0.5
-ENGLISH_SUPPORT = 0.2
 
 
 def _is_heading(sentence: str, hit: ScoredChunk) -> bool:
@@ -267,9 +266,10 @@ def _part_leads(question: str, lead: tuple[int, str], hits: list[ScoredChunk], i
         kind = asked_kind(part)
         if i == 0 and kind and states_kind(kind, lead[1]):
             continue
-        scored = scored_sentences(_terms(part, index), hits, index, kind=kind, subject=subject_of(question), depth=depth,
+        own = _terms(part, index)
+        scored = scored_sentences(own, hits, index, kind=kind, subject=subject_of(question), depth=depth,
                                   closeness=closeness, skip=skip, context=whole)
-        found = lead_sentence(scored, language, kind, _terms(part, index), index)
+        found = lead_sentence(scored, language, kind, own, index)
         if found is not None and found != lead and found[1] not in lead[1]:
             out.append(found)
     return out[:1]
@@ -327,10 +327,11 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
     closeness = sentence_closeness(hits[:depth]) if any(h.sentence_cosines is not None for h in hits[:depth]) else None
     asked, context = split_context(question)
     terms, kind, subject = _terms(asked, index), asked_kind(asked) or asked_kind(context), subject_of(asked) or subject_of(context)
+    context_terms = _terms(context, index) if context else []
     faq = faq_answer(asked, terms, hits, index)
     scored = scored_sentences(terms, hits, index, kind=kind, subject=subject, depth=depth, closeness=closeness, skip=skip,
-                              context=_terms(context, index) if context else None)
-    lead = faq or lead_sentence(scored, language, kind, terms + (_terms(context, index) if context else []), index)
+                              context=context_terms or None)
+    lead = faq or lead_sentence(scored, language, kind, terms + context_terms, index)
     if lead is None:
         return abstention(language, human_channel, cover.support, fallback=fallback)
     labels, out = LABELS[language], _Lines(hits, depth, min_overlap)
@@ -359,12 +360,9 @@ def compose_extractive(question: str, hits: list[ScoredChunk], index: BM25Index,
             lines.append(f"{head}：{out.cited(basis, quote)}" if language == "zh" else f"{head}: {out.cited(basis, quote)}")
     chosen = best_sentences(asked, hits, index, max_sentences + 2, depth, closeness, skip)
     relevant = {(c[1], c[3]) for c in scored if c[4] >= SUPPORT_COVERAGE or (closeness or {}).get((c[1], c[3]), 0.0) >= SUPPORT_CLOSENESS}
-    if language == "en":  # an English guide's sentence supports only when it speaks of what the law quoted speaks of
+    if language == "en":
         anchor = lead[1] if not is_english(lead[1]) else next((c[3] for c in scored if not is_english(c[3])), "")
-        whole = terms + (_terms(context, index) if context else [])
-        asked_zh = [t for t in dict.fromkeys(whole) if _CJK.search(t)]
-        relevant = {(r, s) for r, s in relevant if not is_english(s) or speaks_of(s, anchor, whole, index)
-                    or (asked_zh and weighted_coverage(asked_zh, mapped_tokens(s), index) >= ENGLISH_SUPPORT)}
+        relevant = {(r, s) for r, s in relevant if not is_english(s) or english_supports(s, anchor, terms + context_terms, index)}
     top_article = next((r for r, h in enumerate(hits[:depth]) if h.chunk.metadata.get("kind") == "article"), None)
     if top_article is not None and hits[top_article].chunk.chunk_id not in out.cites.sources:
         chosen = [(top_article, s) for s in basis_quote(asked, hits[top_article], index, limit=1, skip=skip)] + chosen

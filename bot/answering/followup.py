@@ -118,19 +118,19 @@ def _resolve(question: str, earlier: list[str]) -> str:
     if named and len(question) <= MAX_FOLLOWUP_CHARS[language] and (marked or not _content(question, named)):
         return f"{_swap_subject(previous, named)} {question}"
     if (_PRONOUN_ZH if language == "zh" else _PRONOUN_EN).search(question) and (named or not subject_of(previous)):
-        return with_context(question, previous)
+        return with_context(question, previous, _elliptic(question))
     if named or len(question) > MAX_FOLLOWUP_CHARS[language]:
         return question
     subject = next((s for s in map(subject_of, reversed(earlier)) if s), None)
     return with_context(_with_subject(question, subject) if subject else question, previous, _elliptic(question))
 
 
-def with_context(question: str, previous: str, elliptic: bool | None = None) -> str:
+def with_context(question: str, previous: str, elliptic: bool = False) -> str:
     """A follow-up with the question it follows appended as context: searched together, while what is asked (the kind
     of fact, the parts of the question) is read from the follow-up (``split_context``) — and from the context, whose
-    asking words ("多久", "how long") are kept for that, when the follow-up only names something new ("And for a fruit
-    tree variety?", "那果树呢？")."""
-    if (_elliptic(question) if elliptic is None else elliptic) and not asked_kind(question):  # asks what was asked before
+    asking words ("多久", "how long") are kept for that, when the follow-up only names something new (``elliptic``: "And
+    for a fruit tree variety?", "那果树呢？")."""
+    if elliptic and not asked_kind(question):  # only names something new: asks what was asked before
         previous = split_context(previous)[0].strip(" ，,？?") or previous
     else:
         previous = _TRAILING_PARTICLES.sub("", _ASKING.sub("", split_context(previous)[0]).strip(" ，,？?")) or previous
