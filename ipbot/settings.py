@@ -73,6 +73,7 @@ class Settings(BaseSettings):
                                 "model rewrites in plain words keeping its [n]: the shortest task, what small local models do best — see "
                                 "benchmarks/RESULTS.md). Either way every sentence is checked against its source, and a model answer that "
                                 "leaves out the quoted answer's opening figure is not shown.")
+    llm_rewrite_attempts: int = Field(2, ge=1, le=3, description="With llm_sources='answer': how many times the model is asked for its rewrite when the checks turn one down (the later asks say what the first sentence must state); the quoted answer is shown when none passes. Each ask is one more model call.")
     llm_timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for the LLM endpoint (connecting, and each read of a reply or stream).")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request (connection error, timeout, HTTP 408/409/429/5xx) by the openai SDK, with its exponential backoff honouring Retry-After.")
     llm_followup: bool = Field(False, description="Let the LLM rewrite a follow-up question to stand alone (the followup prompt) instead of the rule that carries the earlier question's subject, attribute and context (off by default: with a 1.5B local model the rule stated the asked fact on 34 of 45 development follow-ups, the model's rewrite on 32; see benchmarks/RESULTS.md).")

@@ -28,6 +28,7 @@ CONTRACT: dict[str, frozenset[str]] = {
     "abstain": frozenset({"human_channel"}),
     "no_article": frozenset({"law", "article", "articles", "human_channel"}),
     "rewrite": frozenset({"question", "answer"}),
+    "rewrite_again": frozenset({"opening"}),
 }
 ROLES = ("system", "user", "assistant")
 _ROLE_LINE = re.compile(r"^\[(system|user|assistant)\]\s*$", re.MULTILINE)

@@ -218,7 +218,7 @@ def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keep
                   reply("依据是《专利的期限与类型（测试指南）》[1]。"),  # the legal basis and nothing else
                   reply("外观设计专利保护多少年？"))  # the question again
         a = assistant(kb_dir, llm_backend=None, llm_base_url=fake.url, llm_model="m", llm_output="none", llm_max_retries=0,
-                      llm_sources="answer")
+                      llm_sources="answer", llm_rewrite_attempts=1)
         answers = [a.ask(question) for _ in range(4)]
         user = fake.calls[0]["messages"][-1]["content"]
     plain, wrong, basis, echo = answers
@@ -232,6 +232,36 @@ def test_a_small_model_rewrites_the_quoted_answer_and_is_shown_only_when_it_keep
     assert body(quoted).splitlines()[0] in user and "<source id=" not in user  # the model reads the quoted answer
     for fallen in (wrong, basis, echo):
         assert fallen.mode == "extractive" and fallen.fallback and "十五年" in body(fallen).splitlines()[0]
+
+
+def test_a_rewrite_the_checks_turn_down_is_asked_for_again_with_what_its_first_sentence_must_say(kb_dir):
+    """A small model's rewrite that loses the fact is not the end of it: the model is asked once more, reading its own
+    reply and the quoted opening it must state; the second reply is shown when it passes, the quoted answer when not."""
+    question = "外观设计专利保护多少年？"
+    opening = body(assistant(kb_dir).ask(question)).splitlines()[0]
+    with FakeOpenAI() as fake:
+        fake.push(reply("依据是《专利的期限与类型（测试指南）》[1]。"), reply("外观设计专利保护十五年，从申请日算起[1]。"),
+                  reply("外观设计专利保护二十年[1]。"), reply("外观设计专利保护多少年？"))
+        a = assistant(kb_dir, llm_backend=None, llm_base_url=fake.url, llm_model="m", llm_output="none", llm_max_retries=0,
+                      llm_sources="answer")
+        again, neither = a.ask(question), a.ask(question)
+        calls = [c["messages"] for c in fake.calls]
+    assert again.mode == "llm" and not again.fallback and body(again).startswith("外观设计专利保护十五年，从申请日算起[1]。")
+    retry = calls[1]
+    assert retry[:len(calls[0])] == calls[0]  # the same conversation, then the model's reply and what it must say
+    assert retry[len(calls[0])] == {"role": "assistant", "content": "依据是《专利的期限与类型（测试指南）》[1]。"}
+    assert retry[-1]["role"] == "user" and opening in retry[-1]["content"]
+    assert neither.mode == "extractive" and neither.fallback and "十五年" in body(neither).splitlines()[0]
+    assert len(calls) == 4  # two asks per question at most (llm_rewrite_attempts)
+
+
+def test_a_second_rewrite_is_read_without_what_it_echoes_of_its_prompt():
+    from bot.answering.generate import without_echo
+
+    echoed = "摘录第一句：外观设计专利权的期限为十五年[1]。\n改写：外观设计专利保护十五年[1]。摘录说的是期限[1]。"
+    assert without_echo(echoed) == "外观设计专利保护十五年[1]。"
+    assert without_echo("First quoted sentence: 期限为十五年[1]。\nRewritten: A design patent lasts 15 years [1]. "
+                        "The quoted sentence says so [1].") == " A design patent lasts 15 years [1]. "
 
 
 def test_the_guard_reads_the_asked_figure_and_the_options_of_an_either_or_question():

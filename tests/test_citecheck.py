@@ -182,6 +182,33 @@ def test_an_english_figure_over_a_chinese_source_is_placed_by_the_statute_words(
     assert unbound_figures("A design patent lasts 20 years.", [english]) == ["20"]  # English sentences are clauses too
 
 
+def test_a_figure_is_bound_to_the_subject_the_statute_names_in_the_clause_before_it():
+    """"法人或者其他组织的软件著作权，保护期为50年": the subject is one clause and the figure the next; a rewrite that
+    says them in one clause keeps its figure (it used to be dropped as unbound), one that moves it to another subject
+    does not."""
+    from bot.answering.citecheck import Source, unbound_figures
+
+    software = Source("自然人的软件著作权，保护期为自然人终生及其死亡后50年。"
+                      "法人或者其他组织的软件著作权，保护期为50年，截止于软件首次发表后第50年的12月31日。"
+                      "软件登记的费用，由申请人缴纳，期限为三个月。")
+    assert unbound_figures("公司的软件著作权保护期为50年[1]。", [software]) == []
+    assert unbound_figures("公司的软件著作权保护期为3个月[1]。", [software]) == ["3"]
+    assert unbound_figures("外观设计专利权的期限为二十年[1]。", [Source(PATENT)]) == ["20"]
+
+
+def test_a_window_before_expiry_is_not_a_term_of_validity():
+    """"可以在备案有效期届满前6个月内申请续展": six months is a window before the recordal expires, not how long it
+    is valid — a rewrite saying "valid for six months" (a small model's favourite mistake) is unbound, in either language."""
+    from bot.answering.citecheck import Source, unbound_figures
+
+    recordal = [Source("知识产权海关保护备案有效期为10年。知识产权有效的，权利人可以在知识产权海关保护备案有效期届满前6个月内，"
+                       "向海关总署申请续展备案。")]
+    assert unbound_figures("A customs IP recordal is valid for six months.", recordal) == ["6"]
+    assert unbound_figures("海关备案的有效期是6个月。", recordal) == ["6"]
+    assert unbound_figures("You can apply to renew the recordal within six months before it expires.", recordal) == []
+    assert unbound_figures("到期前6个月内可以申请续展海关备案。", recordal) == []
+
+
 def test_a_question_the_model_writes_is_dropped_even_when_its_words_are_in_the_source():
     checker = CitationChecker.over([PATENT], reattribute="any", bind_figures=True)
     shown = checker.check_all("外观设计专利保护多少年[1]？外观设计专利权的期限为十五年[1]。")

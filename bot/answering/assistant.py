@@ -19,9 +19,9 @@ from .numerals import normalize_figures
 from .citecheck import amounts_of, clause_pairs, clauses, markers_in, strip_markers
 from .conflicts import Conflict, document_conflicts
 from .extractive import compose_extractive
-from .generate import BASIS_REFS as _BASIS_REFS, check_budget, generate, names_only_the_basis, rewrite, units_of, with_quoted_rest
+from .generate import BASIS_REFS as _BASIS_REFS, again_messages, check_budget, generate, names_only_the_basis, rewrite, units_of, with_quoted_rest
 from .links import DEFAULT_LINK_DOMAINS, safe_links
-from .llm import NOTICES, ChatModel, LLMError, make_llm
+from .llm import NOTICES, ChatModel, LLMError, LLMUnverifiable, make_llm
 from .followup import rewrite_followup, subject_of
 from .query import language_of, normalize_question, question_language
 from .relevance import coverage
@@ -311,17 +311,14 @@ class Assistant:
             return
         quoted = self._extractive(question, hits, language, cover)
         reads = getattr(self.settings, "llm_sources", "passages")
-        if reads == "answer" and quoted.citations:
-            prompt = self.prompts.get("rewrite", language)
-            written = rewrite(self.llm, question, language, quoted, quoted_sources(quoted, hits), prompt=prompt,
-                              min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains)
-        else:
-            prompt = self.prompts.get("answer", language)
-            sources = quoted_sources(quoted, hits) or hits if reads in ("quotes", "answer") else hits
-            written = generate(self.llm, question, language, sources, prompt=prompt,
-                               min_overlap=self.settings.citation_min_overlap, stream=stream, link_domains=self.link_domains)
+        prompt = self.prompts.get("answer", language)
+        sources = quoted_sources(quoted, hits) or hits if reads in ("quotes", "answer") else hits
         try:
-            for item in written:
+            if reads == "answer" and quoted.citations:
+                yield from self._rewritten(question, language, quoted, hits, cover, stream)
+                return
+            for item in generate(self.llm, question, language, sources, prompt=prompt, min_overlap=self.settings.citation_min_overlap,
+                                 stream=stream, link_domains=self.link_domains):
                 if item is None:  # retrieval says the passages cover the question: quote them rather than abstain
                     log.info("the model declined a covered question; answered extractively")
                     answer = self._extractive(question, hits, language, cover, DECLINED[language])
@@ -335,7 +332,7 @@ class Assistant:
                         yield quoted
                         return
                     item.support = cover.support
-                    yield with_quoted_rest(item, quoted) if prompt.name == "rewrite" else item
+                    yield item
                 else:
                     yield item
         except LLMError as exc:
@@ -344,6 +341,37 @@ class Assistant:
         except Exception as exc:  # a reply we did not foresee must not reach the person as a traceback
             log.error("LLM answer failed unexpectedly (%s)", type(exc).__name__, exc_info=True)
             yield self._extractive(question, hits, language, cover, NOTICES["bad_response"][language])
+
+    def _rewritten(self, question: str, language: str, quoted: Answer, hits: list[ScoredChunk], cover,
+                   stream: bool) -> Iterator[str | Answer]:
+        """The model's checked rewrite of the quoted answer (``rewrite``), its deltas as they come, then the Answer: the
+        rewrite followed by the rest of the quoted answer. A rewrite the checks turn down (``misses_the_fact``, or no
+        sentence of it supported) is asked for again with what its first sentence must say (the rewrite_again prompt),
+        up to ``llm_rewrite_attempts`` in all, those later replies whole rather than streamed; the quoted answer with
+        the notice when none passes."""
+        prompt = self.prompts.get("rewrite", language)
+        sources, again = quoted_sources(quoted, hits), None
+        for _ in range(self.settings.llm_rewrite_attempts):
+            answer = None
+            try:
+                for item in rewrite(self.llm, question, language, quoted, sources, prompt=prompt, again=again,
+                                    min_overlap=self.settings.citation_min_overlap, stream=stream and again is None,
+                                    link_domains=self.link_domains):
+                    if isinstance(item, Answer):
+                        answer = item
+                    elif again is None:
+                        yield item
+                why, reply = misses_the_fact(answer, quoted, question), answer_body(answer)
+            except LLMUnverifiable as exc:
+                why, reply = str(exc), exc.reply
+            if not why:  # never worse than the quoted answer: the model's must state its fact, from its source
+                answer.support = cover.support
+                yield with_quoted_rest(answer, quoted)
+                return
+            log.warning("LLM answer not used: %s: %r", why, reply[:300])
+            again = again_messages(self.prompts.get("rewrite_again", language), reply, quoted)
+        quoted.fallback, quoted.prompt = NOTICES["unsupported"][language], prompt.ref
+        yield quoted
 
     def _extractive(self, question: str, hits: list[ScoredChunk], language: str, cover, fallback: str = "") -> Answer:
         return compose_extractive(question, hits, self.kb.bm25(), language=language, human_channel=self.human_channel(language),

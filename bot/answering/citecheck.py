@@ -192,6 +192,9 @@ def _merge(sources: list[Source]) -> Figures:
 
 QUESTION = "a question, not an answer"
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]|\.(?=\s|$)")
+_BEFORE_EXPIRY = re.compile(r"(?:届满|期满|到期|失效)(?:之日)?前")
+_SAID_BEFORE = re.compile(r"前|\bbefore\b|\bprior\b|\bahead\b|\bearlier\b", re.I)
+_SENTENCE_PARTS = re.compile(r"[。！？!?\n]|\.(?=\s|$)")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?\s*%?")
 _NOT_WORD = re.compile(r"[\s\W_]+")
 
@@ -213,13 +216,31 @@ def amounts_of(text: str) -> frozenset[str]:
     return f.numbers | {p + "%" for p in f.percents}
 
 
+def _figure_clauses(text: str) -> list[tuple[frozenset[str], frozenset[str], bool]]:
+    """(pairs, figures, Chinese?) of each clause of a source text, and of each clause without a figure read together
+    with the next clause of its sentence when that one has figures: the statute often names what it speaks of in one
+    clause and the figure in the next ("法人或者其他组织的软件著作权，保护期为50年")."""
+    out = []
+    for sentence in _SENTENCE_PARTS.split(text):
+        parts = clauses(sentence)
+        for i, c in enumerate(parts):
+            amounts = amounts_of(c)
+            out.append((clause_pairs(c), amounts, bool(_CJK.search(c)), bool(_BEFORE_EXPIRY.search(c))))
+            if not amounts and i + 1 < len(parts) and amounts_of(parts[i + 1]):
+                nxt = parts[i + 1]
+                out.append((clause_pairs(c + nxt), amounts_of(nxt), bool(_CJK.search(c)), bool(_BEFORE_EXPIRY.search(nxt))))
+    return out
+
+
 def unbound_figures(sentence: str, sources: list[Source]) -> list[str]:
     """Figures of a sentence that its sources state of something else: for each clause of the sentence carrying a
     number or percentage, the source clauses closest to it in words must carry that figure ("外观设计专利权的期限为二十年"
     against "发明专利权的期限为二十年，…外观设计专利权的期限为十五年" is unbound: 二十年 is said of 发明). An English
     clause is compared with Chinese source clauses by the statute's words for its terms (knowledge.en_to_zh); one without
-    such words cannot be placed in Chinese text and is not held against it there (its figures are in the sources)."""
-    found = [(clause_pairs(c), amounts_of(c), bool(_CJK.search(c))) for s in sources for c in clauses(s.text)]
+    such words cannot be placed in Chinese text and is not held against it there (its figures are in the sources). A
+    figure the source gives as a window before something expires ("有效期届满前6个月内") is unbound in a clause that
+    does not say "before" (前, before, prior): "the recordal is valid for six months" is not what it says."""
+    found = [entry for s in sources for entry in _figure_clauses(s.text)]
     english = not _CJK.search(plain_sentence(sentence))
     out: list[str] = []
     for clause in clauses(plain_sentence(sentence)):
@@ -227,12 +248,16 @@ def unbound_figures(sentence: str, sources: list[Source]) -> list[str]:
         if not amounts or len(own) < 2:
             continue
         zh = clause_pairs("".join(en_to_zh(clause))) if english else own
-        scored = [(len((zh if cjk else own) & theirs), said) for theirs, said, cjk in found if not (cjk and len(zh) < 2)]
+        scored = [(len((zh if cjk else own) & theirs), said, before) for theirs, said, cjk, before in found if not (cjk and len(zh) < 2)]
         if not scored:
             continue
-        best = max((n for n, _ in scored), default=0)
-        closest = frozenset().union(*(said for n, said in scored if n == best)) if best else frozenset()
-        out += [a for a in sorted(amounts) if a not in closest and a not in out]
+        best = max(n for n, _, _ in scored)
+        closest = [(said, before) for n, said, before in scored if n == best] if best else []
+        said_before = bool(_SAID_BEFORE.search(clause))
+        for a in sorted(amounts):
+            windows = [before for said, before in closest if a in said]
+            if (not windows or (all(windows) and not said_before)) and a not in out:
+                out.append(a)
     return out
 
 

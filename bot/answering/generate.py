@@ -29,6 +29,8 @@ MESSAGE_OVERHEAD_TOKENS = 8
 SAFETY_TOKENS = 64
 RESTATED_SHARE = 0.8
 REWRITE_LINES = 2
+_ECHO_LABEL = re.compile(r"(?:Rewritten|改写)\s*[:：]", re.I)
+_ECHO = re.compile(r"摘录|quoted (?:sentence|answer|text)", re.I)
 _TITLE = r"《(?:[^《》]|《[^《》]*》)*》"  # a law's title, which may quote another (《…关于适用《…》…的解释》)
 BASIS_REFS = re.compile(rf"{_TITLE}|第\d+(?:条|款|项)(?:之[一二三四五六七八九十])?|[（(][^（）()]*[）)]")
 _BASIS_WORDS = re.compile(r"^(?:[\s\W_\d]|依据|根据|法律依据|见|参见|和|及|以及|与|是|为|\b(?:the|legal|basis|under|see|this|that|these|"
@@ -250,10 +252,10 @@ def _finish(checker: CitationChecker, hits: list[ScoredChunk], question: str, la
     is left does not answer."""
     if not checker.kept:
         raise LLMUnverifiable(f"none of the {len(checker.verdicts)} sentences is supported by its sources: "
-                              + "; ".join(sorted({v.reason for v in checker.verdicts})))
+                              + "; ".join(sorted({v.reason for v in checker.verdicts})), checker.raw)
     reason = not_an_answer(question, checker.text)
     if reason:
-        raise LLMUnverifiable(f"{reason}: {checker.text!r}")
+        raise LLMUnverifiable(f"{reason}: {checker.text!r}", checker.raw)
     footer = "\n\n" + sources_footer([source_label(hits[n - 1].chunk.metadata) for n in checker.order], language)
     yield safe_links(footer, domains)
     dropped = [v for v in checker.dropped if v.reason != "empty"]
@@ -292,20 +294,37 @@ def with_quoted_rest(model: Answer, quoted: Answer) -> Answer:
 
 
 def rewrite(llm: ChatModel, question: str, language: str, quoted: Answer, sources: list[ScoredChunk], *, prompt: Prompt,
-            min_overlap: float, stream: bool = True, link_domains: Iterable[str] | None = None) -> Iterator[str | Answer]:
+            min_overlap: float, stream: bool = True, link_domains: Iterable[str] | None = None,
+            again: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
     """Checked deltas of the model's plain-words rewrite of an extractive answer, then the Answer.
 
     ``sources`` are the passages the quoted answer cites, ``sources[n-1]`` for its [n] (each cut to what it quoted). The model
     reads the answer's first REWRITE_LINES lines (its sources list left out) and keeps their [n]; every sentence it writes is
-    checked against the source it cites, or, when it lost its number, against the one source that supports it. Raises
-    LLMError as ``generate`` does."""
+    checked against the source it cites, or, when it lost its number, against the one source that supports it. ``again``:
+    the messages that follow the rewrite conversation when the model is asked once more (its earlier reply, and what it
+    must say — ``again_messages``). Raises LLMError as ``generate`` does."""
     domains = tuple(DEFAULT_LINK_DOMAINS if link_domains is None else link_domains)
     if len(sources) != len(quoted.citations) or not sources:
         raise LLMBadResponse("the quoted answer's sources are not all at hand")
     body = "\n".join(answer_body(quoted).strip().split("\n")[:REWRITE_LINES])
     checker = CitationChecker.over([f"{source_label(h.chunk.metadata)}\n{h.chunk.text}" for h in sources], min_overlap,
                                    reattribute="any", bind_figures=True)
-    messages = fill(prompt, question=question, answer=body)
-    deltas = llm.stream(messages) if stream else iter([llm.complete(messages)])
+    messages = fill(prompt, question=question, answer=body) + (again or [])
+    deltas = llm.stream(messages) if stream else iter([without_echo(llm.complete(messages))])
     yield from _checked(checker, deltas, domains)
     yield from _finish(checker, sources, question, language, prompt, domains)
+
+
+def without_echo(reply: str) -> str:
+    """A whole rewrite reply without what it echoes of its prompt: the text after its last "改写：" / "Rewritten:"
+    label, and none of its sentences that speak of the excerpt ("摘录", "quoted sentence") rather than answer."""
+    text = _ECHO_LABEL.split(reply)[-1]
+    return "".join(x for x in cut_sentences(text, final=True)[0] if not _ECHO.search(x))
+
+
+def again_messages(prompt: Prompt, reply: str, quoted: Answer) -> list[dict[str, str]]:
+    """What follows a rewrite the checks turned down when the model is asked once more: its reply, then ``prompt``
+    (rewrite_again) with the quoted answer's opening line, which its first sentence must say."""
+    opening = answer_body(quoted).strip().split("\n", 1)[0]
+    return [{"role": "assistant", "content": reply.strip() or "-"}, *fill(prompt, opening=opening)]
+

@@ -67,9 +67,13 @@ class LLMNotJSON(LLMBadResponse):
 
 
 class LLMUnverifiable(LLMError):
-    """The model answered, but no sentence of it is supported by the sources it cites."""
+    """The model answered, but no sentence of it is supported by the sources it cites; ``reply`` is what it wrote."""
 
     kind = "unsupported"
+
+    def __init__(self, message: str, reply: str = "") -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class LLMConfigError(BotError):
