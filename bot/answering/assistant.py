@@ -311,12 +311,12 @@ class Assistant:
             return
         quoted = self._extractive(question, hits, language, cover)
         reads = getattr(self.settings, "llm_sources", "passages")
-        prompt = self.prompts.get("answer", language)
-        sources = quoted_sources(quoted, hits) or hits if reads in ("quotes", "answer") else hits
         try:
             if reads == "answer" and quoted.citations:
                 yield from self._rewritten(question, language, quoted, hits, cover, stream)
                 return
+            prompt = self.prompts.get("answer", language)
+            sources = quoted_sources(quoted, hits) or hits if reads in ("quotes", "answer") else hits
             for item in generate(self.llm, question, language, sources, prompt=prompt, min_overlap=self.settings.citation_min_overlap,
                                  stream=stream, link_domains=self.link_domains):
                 if item is None:  # retrieval says the passages cover the question: quote them rather than abstain
@@ -349,7 +349,7 @@ class Assistant:
         sentence of it supported) is asked for again with what its first sentence must say (the rewrite_again prompt),
         up to ``llm_rewrite_attempts`` in all, those later replies whole rather than streamed; the quoted answer with
         the notice when none passes."""
-        prompt = self.prompts.get("rewrite", language)
+        prompt, again_prompt = self.prompts.get("rewrite", language), self.prompts.get("rewrite_again", language)
         sources, again = quoted_sources(quoted, hits), None
         for _ in range(self.settings.llm_rewrite_attempts):
             answer = None
@@ -369,7 +369,7 @@ class Assistant:
                 yield with_quoted_rest(answer, quoted)
                 return
             log.warning("LLM answer not used: %s: %r", why, reply[:300])
-            again = again_messages(self.prompts.get("rewrite_again", language), reply, quoted)
+            again = again_messages(again_prompt, reply, quoted)
         quoted.fallback, quoted.prompt = NOTICES["unsupported"][language], prompt.ref
         yield quoted
 

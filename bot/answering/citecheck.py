@@ -216,19 +216,17 @@ def amounts_of(text: str) -> frozenset[str]:
     return f.numbers | {p + "%" for p in f.percents}
 
 
-def _figure_clauses(text: str) -> list[tuple[frozenset[str], frozenset[str], bool]]:
-    """(pairs, figures, Chinese?) of each clause of a source text, and of each clause without a figure read together
-    with the next clause of its sentence when that one has figures: the statute often names what it speaks of in one
-    clause and the figure in the next ("法人或者其他组织的软件著作权，保护期为50年")."""
+def _figure_clauses(text: str) -> list[tuple[frozenset[str], frozenset[str], bool, bool]]:
+    """(pairs, figures, Chinese?, a window before expiry?) of each clause of a source text, and of each clause without
+    a figure read together with the next clause of its sentence when that one has figures: the statute often names what
+    it speaks of in one clause and the figure in the next ("法人或者其他组织的软件著作权，保护期为50年")."""
     out = []
     for sentence in _SENTENCE_PARTS.split(text):
-        parts = clauses(sentence)
-        for i, c in enumerate(parts):
-            amounts = amounts_of(c)
+        parts = [(c, amounts_of(c)) for c in clauses(sentence)]
+        for (c, amounts), (nxt, following) in zip(parts, parts[1:] + [("", frozenset())]):
             out.append((clause_pairs(c), amounts, bool(_CJK.search(c)), bool(_BEFORE_EXPIRY.search(c))))
-            if not amounts and i + 1 < len(parts) and amounts_of(parts[i + 1]):
-                nxt = parts[i + 1]
-                out.append((clause_pairs(c + nxt), amounts_of(nxt), bool(_CJK.search(c)), bool(_BEFORE_EXPIRY.search(nxt))))
+            if not amounts and following:
+                out.append((clause_pairs(c + nxt), following, bool(_CJK.search(c)), bool(_BEFORE_EXPIRY.search(nxt))))
     return out
 
 
